@@ -1,7 +1,250 @@
+/**
+ * `ocr-al sample MANIFEST --strategy least|margin|ratio|entropy|random (--budget N | --threshold T)
+ *   [--aggregate max|mean|sum] [--fields-only] [--group-by KEY --max-per-group K] [--seed N]
+ *   [--label-attribute NAME] [--out FILE] [--json]`
+ *
+ * Ranks the images of a manifest by uncertainty and picks the ones to label. Scores come from
+ * the manifest index (cached beside the manifest), so a warm run never parses the manifest;
+ * only the lines of picked candidates are read back (for --group-by and --out). Images labeled
+ * through the edits journal but not yet compacted count as labeled. See docs/sampling.md.
+ */
+import * as path from 'node:path';
 import { OcrAlError } from '../../core/errors';
-import type { CliCommand } from '../io';
+import { fileByteSource } from '../../core/manifest/byteSource';
+import { fileIdentity, writeFileAtomic } from '../../core/manifest/atomicWrite';
+import { openManifestIndex } from '../../core/manifest/indexCache';
+import { pendingEdits, readJournal } from '../../core/manifest/journal';
+import { IMAGE_SCORE_SLOTS, type ManifestIndex, scoreSlot } from '../../core/manifest/manifestIndex';
+import { DEFAULT_LABEL_ATTRIBUTE, STATUS_CODE } from '../../core/manifest/status';
+import { AGGREGATES, STRATEGIES, type Aggregate, type Strategy } from '../../core/sampling/scores';
+import { Skip, randomScore, selectImages } from '../../core/sampling/select';
+import { intOption, parseCommandArgs } from '../args';
+import { type CliCommand, type CliIo, writeJson } from '../io';
 
-// Placeholder until its issue's work lands here; replaced, not extended.
-export const sampleCommand: CliCommand = async () => {
-  throw new OcrAlError('Internal', 'sample is not built yet');
+/** `--strategy` values: the four scores plus the seeded `random` baseline. */
+export type SampleStrategy = Strategy | 'random';
+
+/** The `--json` document (docs/sampling.md). */
+export interface SampleReport {
+  readonly strategy: SampleStrategy;
+  readonly aggregate: Aggregate;
+  /** Candidates ranked: entries that are not labeled, malformed or without soft labels. */
+  readonly considered: number;
+  readonly skipped: { readonly labeled: number; readonly noSoftLabels: number; readonly malformed: number };
+  readonly selected: readonly { readonly ref: string; readonly line: number; readonly score: number }[];
+  /** Entries whose soft labels are present but unusable (counted in skipped.noSoftLabels); first 100. */
+  readonly softLabelProblems: readonly { readonly line: number; readonly message: string }[];
+}
+
+const MAX_PROBLEMS_LISTED = 100;
+
+export const sampleCommand: CliCommand = async (argv, io) => {
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      strategy: { type: 'string' },
+      budget: { type: 'string' },
+      threshold: { type: 'string' },
+      aggregate: { type: 'string' },
+      'fields-only': { type: 'boolean' },
+      'group-by': { type: 'string' },
+      'max-per-group': { type: 'string' },
+      seed: { type: 'string' },
+      'label-attribute': { type: 'string' },
+      out: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    ['MANIFEST'],
+  );
+  const strategy = values.strategy as SampleStrategy | undefined;
+  if (strategy === undefined) throw new OcrAlError('BadInput', `--strategy is required (${[...STRATEGIES, 'random'].join('|')})`);
+  if (strategy !== 'random' && !STRATEGIES.includes(strategy)) {
+    throw new OcrAlError('BadInput', `--strategy must be one of ${[...STRATEGIES, 'random'].join('|')}, got "${strategy}"`);
+  }
+  const aggregate = (values.aggregate ?? 'max') as Aggregate;
+  if (!AGGREGATES.includes(aggregate)) throw new OcrAlError('BadInput', `--aggregate must be one of ${AGGREGATES.join('|')}, got "${aggregate}"`);
+  const budget = values.budget === undefined ? undefined : intOption('budget', values.budget);
+  const threshold = values.threshold === undefined ? undefined : numberOption('threshold', values.threshold);
+  if (budget === undefined && threshold === undefined) throw new OcrAlError('BadInput', 'give --budget N or --threshold T');
+  if (strategy === 'random' && threshold !== undefined) throw new OcrAlError('BadInput', '--threshold needs a score strategy, not random');
+  const groupBy = values['group-by'];
+  const maxPerGroup = values['max-per-group'] === undefined ? undefined : intOption('max-per-group', values['max-per-group']);
+  if ((groupBy === undefined) !== (maxPerGroup === undefined)) throw new OcrAlError('BadInput', '--group-by and --max-per-group go together');
+  if (maxPerGroup === 0) throw new OcrAlError('BadInput', '--max-per-group must be at least 1');
+  const seed = values.seed === undefined ? 0 : intOption('seed', values.seed);
+  const labelAttribute = values['label-attribute'] ?? DEFAULT_LABEL_ATTRIBUTE;
+  const manifestPath = path.resolve(io.cwd, positionals[0]!);
+  const outPath = values.out === undefined ? undefined : path.resolve(io.cwd, values.out);
+  if (outPath === manifestPath) throw new OcrAlError('BadInput', '--out must not be the manifest itself');
+
+  const source = fileByteSource(io.fs, manifestPath);
+  const opened = openManifestIndex(io.fs, source, {
+    labelAttribute,
+    onCacheWarning: (message) => io.stderr.write(`ocr-al sample: warning: ${message}\n`),
+  });
+  const index = await opened.done;
+  await opened.cacheSettled;
+
+  const input = await selectionInput(io, manifestPath, index, strategy, aggregate, values['fields-only'] === true, seed);
+  const lineCache = new Map<number, Record<string, unknown>>();
+  const selection = await selectImages(input, {
+    budget,
+    threshold,
+    maxPerGroup,
+    groupOf:
+      groupBy === undefined
+        ? undefined
+        : async (i) => {
+            const entry = await readValue(index, i);
+            lineCache.set(i, entry);
+            return groupKey(entry[groupBy]);
+          },
+  });
+
+  const selected = selection.selected.map(({ index: i, score }) => ({
+    ref: index.refOf(i)!,
+    line: index.lineOf(i),
+    score: strategy === 'random' ? score : float32Shortest(score),
+  }));
+  if (outPath !== undefined) {
+    await writeInputManifest(io, index, source, selection.selected.map((s) => s.index), outPath);
+  }
+
+  const problems = index.softLabelProblems;
+  const report: SampleReport = {
+    strategy,
+    aggregate,
+    considered: selection.considered,
+    skipped: selection.skipped,
+    selected,
+    softLabelProblems: problems.slice(0, MAX_PROBLEMS_LISTED),
+  };
+  if (values.json) {
+    writeJson(io, report);
+    return 0;
+  }
+  const lines = [
+    `${selected.length} selected of ${report.considered} considered (${strategy}${strategy === 'random' ? `, seed ${seed}` : `, ${aggregate}${values['fields-only'] ? ', fields only' : ''}`})`,
+    `skipped: ${report.skipped.labeled} labeled, ${report.skipped.noSoftLabels} without soft labels, ${report.skipped.malformed} malformed`,
+  ];
+  if (selection.groupCapped > 0) lines.push(`${selection.groupCapped} passed over: their ${groupBy} already had ${maxPerGroup}`);
+  selected.forEach((s, k) => lines.push(`${String(k + 1).padStart(5)}  ${s.score.toFixed(4)}  line ${s.line}  ${s.ref}`));
+  if (outPath !== undefined) lines.push(`wrote ${selected.length} lines to ${outPath}`);
+  io.stdout.write(lines.join('\n') + '\n');
+  for (const p of problems.slice(0, 5)) io.stderr.write(`ocr-al sample: line ${p.line}: ${p.message}\n`);
+  if (problems.length > 5) io.stderr.write(`ocr-al sample: ... ${problems.length - 5} more entries with unusable soft labels\n`);
+  return 0;
 };
+
+/** The selection arrays from the index: scores from the precomputed slot, skip codes by status. */
+async function selectionInput(
+  io: CliIo,
+  manifestPath: string,
+  index: ManifestIndex,
+  strategy: SampleStrategy,
+  aggregate: Aggregate,
+  fieldsOnly: boolean,
+  seed: number,
+) {
+  const count = index.entryCount;
+  const { scores: table, statuses, refs } = index.parts;
+  const skip = new Uint8Array(count);
+  const scores = new Float64Array(count);
+  const labeledCode = STATUS_CODE.labeled;
+  const malformedCode = STATUS_CODE.malformed;
+  const slot = strategy === 'random' ? 0 : scoreSlot(strategy, aggregate, fieldsOnly);
+  for (let i = 0; i < count; i++) {
+    const status = statuses[i]!;
+    if (status === malformedCode) skip[i] = Skip.malformed;
+    else if (status === labeledCode) skip[i] = Skip.labeled;
+    else if (strategy === 'random') scores[i] = refs[i] === undefined ? Number.NaN : randomScore(refs[i]!, seed);
+    else scores[i] = Number.isNaN(table[i * IMAGE_SCORE_SLOTS]!) ? Number.NaN : table[i * IMAGE_SCORE_SLOTS + slot]!;
+  }
+  for (const [ref, labeled] of await journalLabelState(io, manifestPath, index.labelAttribute)) {
+    const i = index.findByRef(ref);
+    if (i === undefined || skip[i] === Skip.malformed) continue;
+    if (labeled) skip[i] = Skip.labeled;
+    else if (skip[i] === Skip.labeled) {
+      // Labels removed by a pending edit: a candidate again (random needs no soft labels).
+      skip[i] = Skip.none;
+      if (strategy === 'random') scores[i] = randomScore(refs[i]!, seed);
+      else scores[i] = Number.isNaN(table[i * IMAGE_SCORE_SLOTS]!) ? Number.NaN : table[i * IMAGE_SCORE_SLOTS + slot]!;
+    }
+  }
+  return { refs, scores, skip };
+}
+
+/** Refs whose label attribute pending journal edits set (true) or removed (false). */
+async function journalLabelState(io: CliIo, manifestPath: string, labelAttribute: string): Promise<Map<string, boolean>> {
+  const state = new Map<string, boolean>();
+  const journal = await readJournal(io.fs, manifestPath);
+  if (journal.entries.length === 0) return state;
+  for (const { record } of pendingEdits(journal, await fileIdentity(io.fs, manifestPath))) {
+    if (record.op === 'label' && record.attribute === labelAttribute) state.set(record.ref, true);
+    else if (record.op === 'set' && record.key === labelAttribute) state.set(record.ref, record.value !== null);
+  }
+  return state;
+}
+
+async function readValue(index: ManifestIndex, i: number): Promise<Record<string, unknown>> {
+  const entry = await index.readEntry(i);
+  if (!entry.value) {
+    throw new OcrAlError('Conflict', `${index.sourceName} changed since it was indexed (line ${index.lineOf(i)} no longer parses); run again`);
+  }
+  return entry.value;
+}
+
+/** A `--group-by` value as a group name: strings as they are, other JSON as its text. */
+function groupKey(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  return typeof value === 'string' ? `s:${value}` : `j:${JSON.stringify(value)}`;
+}
+
+/**
+ * Writes the picked lines, in rank order, as a Ground Truth input manifest: each line's bytes
+ * exactly as in the manifest (so every key survives), then '\n'. Atomic: temp + fsync + rename.
+ */
+async function writeInputManifest(io: CliIo, index: ManifestIndex, source: ReturnType<typeof fileByteSource>, picked: readonly number[], outPath: string) {
+  const { offsets, lengths } = index.parts;
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  const utf8 = new TextDecoder();
+  for (const i of picked) {
+    const bytes = await source.read(offsets[i]!, lengths[i]!);
+    let ref: unknown;
+    try {
+      ref = (JSON.parse(utf8.decode(bytes)) as Record<string, unknown>)['source-ref'];
+    } catch {
+      ref = undefined;
+    }
+    if (bytes.length !== lengths[i] || ref !== index.refOf(i)) {
+      throw new OcrAlError('Conflict', `${index.sourceName} changed since it was indexed (line ${index.lineOf(i)}); run again`);
+    }
+    parts.push(bytes, NEWLINE);
+    total += bytes.length + 1;
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  await writeFileAtomic(io.fs, outPath, out);
+}
+
+const NEWLINE = new Uint8Array([0x0a]);
+
+function numberOption(name: string, raw: string): number {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n)) throw new OcrAlError('BadInput', `--${name} must be a number, got "${raw}"`);
+  return n;
+}
+
+/** The shortest decimal that reads back as the same float32 (index scores are float32). */
+function float32Shortest(x: number): number {
+  for (let digits = 1; digits <= 9; digits++) {
+    const y = Number(x.toPrecision(digits));
+    if (Math.fround(y) === x) return y;
+  }
+  return x;
+}
