@@ -197,6 +197,7 @@ export function ratioToLayoutLm(box: RatioBox): LayoutLmBox {
 }
 
 function toLayoutLm(ratio: number): number {
+  // The nudge keeps exact decimals exact: 0.57 * 1000 is 569.999... in binary floating point.
   return clamp(Math.floor(ratio * LAYOUTLM_SCALE + 1e-9), 0, LAYOUTLM_SCALE);
 }
 

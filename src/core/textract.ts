@@ -343,16 +343,32 @@ export function findBlock(doc: TextractDocument, id: string): TextractBlock | un
   return doc.blocks.get(id);
 }
 
+// Lookup maps built on first use per document (documents are immutable, so they never go stale).
+const wordIndexes = new WeakMap<TextractDocument, Map<string, TextractWord>>();
+const lineIndexes = new WeakMap<TextractDocument, Map<string, TextractLine>>();
+
+function wordIndex(doc: TextractDocument): Map<string, TextractWord> {
+  let index = wordIndexes.get(doc);
+  if (!index) wordIndexes.set(doc, (index = new Map(doc.words.map((w) => [w.id, w] as const))));
+  return index;
+}
+
 /** A word by Id (undefined for other block types and skipped words). */
 export function findWord(doc: TextractDocument, id: string): TextractWord | undefined {
-  if (doc.blocks.get(id)?.type !== 'WORD') return undefined;
-  return doc.words.find((w) => w.id === id);
+  return wordIndex(doc).get(id);
 }
 
 /** The words of a line (by line or line Id), in the line's CHILD order. */
 export function wordsInLine(doc: TextractDocument, line: TextractLine | string): TextractWord[] {
-  const l = typeof line === 'string' ? doc.lines.find((x) => x.id === line) : line;
+  let l: TextractLine | undefined;
+  if (typeof line === 'string') {
+    let lines = lineIndexes.get(doc);
+    if (!lines) lineIndexes.set(doc, (lines = new Map(doc.lines.map((x) => [x.id, x] as const))));
+    l = lines.get(line);
+  } else {
+    l = line;
+  }
   if (!l) return [];
-  const byId = new Map(doc.words.map((w) => [w.id, w] as const));
+  const byId = wordIndex(doc);
   return l.wordIds.map((id) => byId.get(id)).filter((w): w is TextractWord => w !== undefined);
 }

@@ -149,6 +149,12 @@ test('explicit nulls everywhere are tolerated', (t) => {
   assert.equal(w.text, 'Schichtdicke');
   assert.ok(Math.abs(w.confidence! - 0.895896224975586) < 1e-12);
   assert.equal(w.lineId, doc.lines[0]!.id);
+  assert.deepEqual(
+    wordsInLine(doc, doc.lines[0]!.id).map((x) => x.text),
+    ['Schichtdicke'],
+  );
+  assert.deepEqual(wordsInLine(doc, 'no-such-line'), []);
+  assert.equal(findWord(doc, doc.lines[0]!.id), undefined); // a LINE is not a word
   const pageBlock = findBlock(doc, doc.pages[0]!.id!)!;
   assert.equal(pageBlock.confidence, undefined);
   // Nulls for keys that are usually arrays / objects.

@@ -174,6 +174,27 @@ export function classOfWord(
   return best;
 }
 
+/**
+ * The class name of every word that has one, by word id: {@link classOfWord} for each word,
+ * named through the metadata's class-map (a class id missing from the map is left out). For
+ * the editor's overlay and `ocr-al show`.
+ */
+export function classNamesOfWords(
+  words: readonly { readonly id: string; readonly box: RatioBox }[],
+  imageSize: ImageSize,
+  value: ObjectDetectionValue | undefined,
+  metadata: ObjectDetectionMetadata | undefined,
+): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!value || value.annotations.length === 0) return out;
+  for (const word of words) {
+    const id = classOfWord(word, imageSize, value.annotations);
+    const name = id === undefined ? undefined : classNameOf(metadata, id);
+    if (name !== undefined) out.set(word.id, name);
+  }
+  return out;
+}
+
 /** Options of {@link setWordLabel}. */
 export interface SetWordLabelOptions {
   /** `job-name` to record; the existing one is kept when omitted. */

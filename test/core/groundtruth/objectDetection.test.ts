@@ -10,6 +10,7 @@ import {
   MIN_WORD_COVERAGE,
   annotationForWord,
   classNameOf,
+  classNamesOfWords,
   classOfWord,
   formatCreationDate,
   imageSizeOf,
@@ -219,4 +220,23 @@ test('property: labeling a sequence of words, then replaying it, gives the same 
     }),
     { numRuns: 200 },
   );
+});
+
+test('classNamesOfWords names each labeled word through the class-map', () => {
+  const classes = defaultClassSet();
+  const words = [
+    { id: 'a', box: { left: 0.1, top: 0.1, width: 0.2, height: 0.02 } },
+    { id: 'b', box: { left: 0.5, top: 0.5, width: 0.1, height: 0.02 } },
+    { id: 'c', box: { left: 0.8, top: 0.8, width: 0.1, height: 0.02 } },
+  ];
+  let s = setWordLabel(undefined, undefined, words[0]!, image, 'surname', classes, { now });
+  s = setWordLabel(s.value, s.metadata, words[1]!, image, 'date_of_birth', classes, { now });
+  assert.deepEqual(
+    [...classNamesOfWords(words, image, s.value, s.metadata)],
+    [
+      ['a', 'surname'],
+      ['b', 'date_of_birth'],
+    ],
+  );
+  assert.equal(classNamesOfWords(words, image, undefined, undefined).size, 0);
 });
