@@ -1,0 +1,364 @@
+/**
+ * Drives the extension in a real VS Code: code-server (scripts/e2e/codeServer.mjs) with the
+ * built extension, opened in Debian's Chromium through playwright-core. One `Workbench` per
+ * test file keeps startup shared; `close()` always kills code-server's process group.
+ *
+ * Selectors are VS Code's own DOM (activity bar aria-labels, `.monaco-list-row` tree rows,
+ * the quick input, notification toasts, webview iframes), which is what a user sees.
+ */
+import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type FrameLocator, type Locator, type Page } from 'playwright-core';
+import { startCodeServer, QUIET_SETTINGS, type CodeServer } from '../../scripts/e2e/codeServer.mjs';
+import { chromiumPath, ensureCodeServer, missingDebianPackages } from '../../scripts/e2e/install.mjs';
+
+const repoRoot = resolve(__dirname, '..', '..');
+/** Screenshots and kept logs of failed journeys (gitignored). */
+export const artifactsDir = join(repoRoot, 'test', '.tmp', 'e2e');
+
+/** Chromium flags from the recipe: no sandbox (root in a container), no network chatter. */
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+/** Settings every e2e workbench gets on top of the quiet defaults: less unrelated work. */
+const TEST_SETTINGS = { 'git.enabled': false, 'git.autoRepositoryDetection': false, 'github.gitAuthentication': false };
+
+/**
+ * Checks that the e2e prerequisites exist and installs code-server if needed (cached after
+ * the first run, ~1-2 min). Returns undefined when ready, or the reason to skip. With
+ * CI=true a missing prerequisite is a failure, not a skip: CI must run the journeys.
+ */
+export function prepareE2e(): string | undefined {
+  let reason: string | undefined;
+  const missing = missingDebianPackages();
+  if (missing.length > 0) reason = `Debian packages missing: ${missing.join(', ')} (apt-get install -y ${missing.join(' ')})`;
+  else if (!existsSync(chromiumPath)) reason = `${chromiumPath} not found (apt-get install -y chromium)`;
+  else {
+    try {
+      ensureCodeServer({ log: (line) => process.stderr.write(`${line}\n`) });
+    } catch (error) {
+      reason = `code-server could not be installed: ${error instanceof Error ? error.message : String(error)}`;
+    }
+  }
+  if (reason && process.env.CI === 'true') throw new Error(`e2e prerequisites missing in CI: ${reason}`);
+  return reason ? `e2e skipped: ${reason}` : undefined;
+}
+
+/** Options of {@link Workbench.launch}. */
+export interface WorkbenchOptions {
+  /** Absolute path of the workspace folder. */
+  readonly workspace: string;
+  /** User settings (merged over quiet defaults). */
+  readonly settings?: Record<string, unknown>;
+  /** Extra environment for code-server and the extension host. */
+  readonly env?: Record<string, string>;
+}
+
+/** One row of a tree view as rendered. */
+export interface TreeRow {
+  readonly label: string;
+  readonly description: string;
+  readonly ariaLabel: string;
+  /** 1 for root nodes. */
+  readonly level: number;
+  /** undefined for leaves. */
+  readonly expanded: boolean | undefined;
+}
+
+/** Measured startup, in milliseconds. */
+export interface StartupTimings {
+  /** From the call until code-server answers /healthz. */
+  readonly codeServerMs: number;
+  /** From opening the page until `.monaco-workbench` is visible. */
+  readonly workbenchMs: number;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** A running code-server plus a Chromium page on its workbench. */
+export class Workbench {
+  private constructor(
+    readonly server: CodeServer,
+    private readonly browser: Browser,
+    readonly page: Page,
+    readonly timings: StartupTimings,
+    private readonly settings: Record<string, unknown>,
+  ) {}
+
+  /** Starts code-server on `workspace`, opens it in Chromium and waits for the workbench. */
+  static async launch(options: WorkbenchOptions): Promise<Workbench> {
+    const settings = { ...TEST_SETTINGS, ...(options.settings ?? {}) };
+    const server = await startCodeServer({ workspace: options.workspace, settings, env: options.env, tmpRoot: undefined });
+    let browser: Browser | undefined;
+    try {
+      browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      page.setDefaultTimeout(20_000);
+      const started = performance.now();
+      await page.goto(server.workspaceUrl);
+      await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+      // The activity bar fills in once extensions are registered; wait for it so the first
+      // helper call does not race the workbench's own restore.
+      await page.locator('.activitybar .action-item').first().waitFor({ timeout: 60_000 });
+      const timings = { codeServerMs: server.startMs, workbenchMs: performance.now() - started };
+      return new Workbench(server, browser, page, timings, settings);
+    } catch (error) {
+      await browser?.close().catch(() => undefined);
+      await server.stop({ keep: true });
+      throw new Error(`workbench did not start (code-server files kept in ${server.root}): ${String(error)}`, { cause: error });
+    }
+  }
+
+  /** Closes Chromium and kills code-server's process group. Idempotent; never throws. */
+  async close(): Promise<void> {
+    await this.browser.close().catch(() => undefined);
+    await this.server.stop();
+  }
+
+  /**
+   * Runs one journey step; on failure saves a screenshot and code-server's output tail in
+   * test/.tmp/e2e/ and rethrows with their paths. Returns the step's duration in ms.
+   */
+  async journey(name: string, body: () => Promise<void>): Promise<number> {
+    const started = performance.now();
+    try {
+      await body();
+    } catch (error) {
+      const paths = await this.saveArtifacts(name);
+      const message = error instanceof Error ? error.message : String(error);
+      throw new Error(`${message}\n(see ${paths.join(', ')})`, { cause: error });
+    }
+    return performance.now() - started;
+  }
+
+  /** Saves a screenshot and the code-server log tail; returns their paths. */
+  async saveArtifacts(name: string): Promise<string[]> {
+    mkdirSync(artifactsDir, { recursive: true });
+    const base = join(artifactsDir, name.replace(/[^\w.-]+/g, '-'));
+    const paths: string[] = [];
+    try {
+      await this.page.screenshot({ path: `${base}.png`, timeout: 5000 });
+      paths.push(`${base}.png`);
+    } catch {
+      // The page may be gone; the log still helps.
+    }
+    writeFileSync(`${base}.code-server.log`, `${this.server.logTail()}\n\n--- extension log ---\n${this.extensionLog()}`);
+    paths.push(`${base}.code-server.log`);
+    return paths;
+  }
+
+  /** Rewrites user settings; VS Code watches the file and applies them live. */
+  updateSettings(changes: Record<string, unknown>): void {
+    Object.assign(this.settings, changes);
+    writeFileSync(
+      join(this.server.userDataDir, 'User', 'settings.json'),
+      JSON.stringify({ ...QUIET_SETTINGS, ...this.settings }, null, 2) + '\n',
+    );
+  }
+
+  /**
+   * Text of the extension's "OCR Active Learning" log output channel, as VS Code writes it to
+   * `<user-data-dir>/logs/<session>/exthost*<n>/<extension id>/`. Empty until it logs.
+   */
+  extensionLog(channel = 'OCR Active Learning'): string {
+    const logs = join(this.server.userDataDir, 'logs');
+    if (!existsSync(logs)) return '';
+    const texts: string[] = [];
+    for (const session of readdirSync(logs)) {
+      const sessionDir = join(logs, session);
+      for (const host of readdirSync(sessionDir).filter((d) => d.startsWith('exthost'))) {
+        const file = join(sessionDir, host, this.server.extensionId, `${channel}.log`);
+        if (existsSync(file)) texts.push(readFileSync(file, 'utf8'));
+      }
+    }
+    return texts.join('');
+  }
+
+  /** Waits until the extension's log channel matches `pattern`; returns the log. */
+  async waitForExtensionLog(pattern: RegExp, timeoutMs = 20_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const text = this.extensionLog();
+      if (pattern.test(text)) return text;
+      if (Date.now() > deadline) throw new Error(`extension log never matched ${pattern}; it holds:\n${text}`);
+      await sleep(200);
+    }
+  }
+
+  // ---- views -----------------------------------------------------------------------------
+
+  /** The activity-bar entry of a view container, by its title (aria-label). */
+  activityBarItem(title: string): Locator {
+    return this.page.locator(`.activitybar .action-item:has(.action-label[aria-label^="${title}"])`);
+  }
+
+  /** Opens a view container from the activity bar (no-op when it is already shown). */
+  async openViewContainer(title: string): Promise<void> {
+    const item = this.activityBarItem(title);
+    await item.waitFor();
+    const active = (await item.getAttribute('class'))?.split(/\s+/).includes('checked') ?? false;
+    const sidebarVisible = await this.page.locator('.part.sidebar').isVisible();
+    if (!active || !sidebarVisible) await item.locator('.action-label').click();
+    await this.page.locator('.part.sidebar .composite.title h2', { hasText: title }).waitFor();
+  }
+
+  /** The pane of a view (e.g. "Batches") in the open side bar. */
+  view(name: string): Locator {
+    return this.page.locator('.part.sidebar .pane').filter({ has: this.page.locator(`.pane-header[aria-label="${name} Section"]`) });
+  }
+
+  /** Visible rows of a tree view, top to bottom (the list is virtualized: only rendered rows). */
+  async treeRows(viewName: string): Promise<TreeRow[]> {
+    const rows = this.view(viewName).locator('.monaco-list[role="tree"] .monaco-list-row');
+    const items = await rows.evaluateAll((elements) =>
+      elements.map((el) => ({
+        index: Number(el.getAttribute('data-index') ?? '0'),
+        label: el.querySelector('.label-name')?.textContent ?? '',
+        description: el.querySelector('.label-description')?.textContent ?? '',
+        ariaLabel: el.getAttribute('aria-label') ?? '',
+        level: Number(el.getAttribute('aria-level') ?? '1'),
+        expanded: el.hasAttribute('aria-expanded') ? el.getAttribute('aria-expanded') === 'true' : undefined,
+      })),
+    );
+    return items.sort((a, b) => a.index - b.index).map(({ index: _index, ...row }) => row);
+  }
+
+  /** The rendered row whose label is exactly `label` (or matches the RegExp). */
+  treeRow(viewName: string, label: string | RegExp): Locator {
+    const pattern = typeof label === 'string' ? new RegExp(`^${escapeRegExp(label)}$`) : label;
+    return this.view(viewName)
+      .locator('.monaco-list[role="tree"] .monaco-list-row')
+      .filter({ has: this.page.locator('.label-name', { hasText: pattern }) });
+  }
+
+  /** Waits until a row with that label is rendered and returns it. */
+  async waitForTreeRow(viewName: string, label: string | RegExp, timeoutMs = 20_000): Promise<Locator> {
+    const row = this.treeRow(viewName, label).first();
+    await row.waitFor({ timeout: timeoutMs });
+    return row;
+  }
+
+  /** Expands a collapsed row (twistie click) and waits for aria-expanded=true. */
+  async expand(viewName: string, label: string | RegExp): Promise<void> {
+    const row = await this.waitForTreeRow(viewName, label);
+    if ((await row.getAttribute('aria-expanded')) !== 'true') await row.locator('.monaco-tl-twistie').click();
+    await this.page.waitForFunction((el) => el?.getAttribute('aria-expanded') === 'true', await row.elementHandle());
+  }
+
+  /** Clicks a row (selects it and runs its command, if any). */
+  async clickRow(viewName: string, label: string | RegExp): Promise<void> {
+    const row = await this.waitForTreeRow(viewName, label);
+    await row.click();
+  }
+
+  /** Clicks a view-title action (toolbar icon of the view, or the container title when merged). */
+  async viewTitleAction(actionTitle: string | RegExp): Promise<void> {
+    const sidebar = this.page.locator('.part.sidebar');
+    await sidebar.hover();
+    const pattern = typeof actionTitle === 'string' ? new RegExp(`^${escapeRegExp(actionTitle)}`) : actionTitle;
+    const visible = sidebar.locator('.title-actions .action-label[aria-label], .pane-header .actions .action-label[aria-label]');
+    const candidates = await visible.evaluateAll((els) => els.map((el) => el.getAttribute('aria-label') ?? ''));
+    const index = candidates.findIndex((c) => pattern.test(c));
+    if (index >= 0) {
+      await visible.nth(index).click();
+      return;
+    }
+    // Not in the toolbar: it sits in the "..." overflow menu.
+    const more = sidebar.locator('.title-actions .action-label[aria-label="Views and More Actions..."], .title-actions .codicon-toolbar-more').first();
+    await more.click();
+    await this.page.locator('.monaco-menu .action-item', { hasText: pattern }).first().click();
+  }
+
+  // ---- commands, quick input, notifications ------------------------------------------------
+
+  /** Runs a command from the palette (F1, type its title, pick the exact entry). */
+  async runCommand(title: string): Promise<void> {
+    const input = this.page.locator('.quick-input-widget .quick-input-box input');
+    await this.page.keyboard.press('F1');
+    const opened = await input.waitFor({ timeout: 3000 }).then(
+      () => true,
+      () => false,
+    );
+    if (!opened) {
+      // Focus may sit in a webview iframe, which swallows F1: focus the workbench and retry.
+      await this.page.locator('.part.statusbar').click({ position: { x: 400, y: 5 } });
+      await this.page.keyboard.press('F1');
+    }
+    await input.waitFor();
+    await input.fill(`>${title}`);
+    const row = this.page.locator('.quick-input-widget .monaco-list-row').filter({
+      has: this.page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(title)}$`) }),
+    });
+    await row.first().waitFor();
+    await row.first().click();
+    await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden' }).catch(() => undefined);
+  }
+
+  /** Types into an open input box / quick pick and presses Enter. */
+  async answerInput(text: string): Promise<void> {
+    const input = this.page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor();
+    await input.fill(text);
+    await this.page.keyboard.press('Enter');
+  }
+
+  /** Picks the quick-pick entry whose label matches. */
+  async pickQuickItem(label: string | RegExp): Promise<void> {
+    const pattern = typeof label === 'string' ? new RegExp(`^${escapeRegExp(label)}`) : label;
+    const row = this.page.locator('.quick-input-widget .monaco-list-row').filter({
+      has: this.page.locator('.label-name', { hasText: pattern }),
+    });
+    await row.first().click();
+  }
+
+  /** Messages of the notification toasts now on screen. */
+  async notifications(): Promise<string[]> {
+    return this.page
+      .locator('.notifications-toasts .notification-toast .notification-list-item-message')
+      .evaluateAll((els) => els.map((el) => el.textContent ?? ''));
+  }
+
+  /** Waits for a toast whose message matches; returns its text. */
+  async waitForNotification(pattern: RegExp, timeoutMs = 20_000): Promise<string> {
+    const toast = this.page.locator('.notifications-toasts .notification-list-item-message', { hasText: pattern }).first();
+    await toast.waitFor({ timeout: timeoutMs });
+    return (await toast.textContent()) ?? '';
+  }
+
+  // ---- editors and webviews -----------------------------------------------------------------
+
+  /** Title of the active editor tab (e.g. "manifest.jsonl"). */
+  async activeEditorTitle(): Promise<string> {
+    const tab = this.page.locator('.tabs-container .tab.active .label-name').first();
+    await tab.waitFor();
+    return (await tab.textContent()) ?? '';
+  }
+
+  /** The cursor position from the status bar ("Ln 7, Col 1"). */
+  async cursorPosition(): Promise<{ line: number; column: number }> {
+    const item = this.page.locator('#status\\.editor\\.selection');
+    await item.waitFor();
+    const text = (await item.textContent()) ?? '';
+    const match = /Ln (\d+), Col (\d+)/.exec(text);
+    if (!match) throw new Error(`no cursor position in status bar item "${text}"`);
+    return { line: Number(match[1]), column: Number(match[2]) };
+  }
+
+  /** The content frame of a webview: `iframe.webview` then `iframe#active-frame` inside it. */
+  webviewFrame(index = 0): FrameLocator {
+    return this.page.frameLocator('iframe.webview').nth(index).frameLocator('iframe#active-frame');
+  }
+}
