@@ -7,6 +7,9 @@
  */
 import type { OcrAlError } from '../core/errors';
 import type { ByteSource } from '../core/manifest/byteSource';
+import type { BatchLocation, ResolvedRef } from '../core/manifest/refs';
+
+export type { ResolvedRef } from '../core/manifest/refs';
 
 /** The kinds of batch location. */
 export type BatchKind = 'local' | 's3';
@@ -25,17 +28,9 @@ export interface Batch {
   readonly location: string;
   /** The manifest: an absolute path, or an `s3://` URI. */
   readonly manifest: string;
-  /**
-   * The boundary refs must stay within: the workspace folder the batch was found in (local),
-   * or `s3://bucket/` (S3: the bucket is the S3 counterpart of a workspace folder).
-   */
-  readonly root: string;
+  /** The batch folder or prefix as the core's ref checks take it (refs must stay inside). */
+  readonly boundary: BatchLocation;
 }
-
-/** Where a `*-ref` points once resolved. */
-export type ResolvedRef =
-  | { readonly kind: 'file'; readonly path: string }
-  | { readonly kind: 's3'; readonly bucket: string; readonly key: string };
 
 /** A location that could not be searched, with why (shown in the tree, not as a pop-up). */
 export interface SourceProblem {
@@ -62,7 +57,10 @@ export interface BatchSource {
   listBatches(signal?: AbortSignal): Promise<BatchListing>;
   /** Opens the batch's manifest for reading (a snapshot: S3 reads are pinned to one ETag). */
   openManifest(batch: Batch, signal?: AbortSignal): Promise<ByteSource>;
-  /** Resolves a `source-ref` / `raw-ref` / `textract-ref`; throws `PathEscape` when it leaves `batch.root`. */
+  /**
+   * Resolves a `source-ref` / `raw-ref` / `textract-ref` with the core's rules
+   * (src/core/manifest/refs.ts); throws `PathEscape` when it leaves the batch folder or prefix.
+   */
   resolveRef(batch: Batch, ref: string): ResolvedRef;
   /**
    * A URL an image can be loaded from: `file://` for local files, a presigned https URL for

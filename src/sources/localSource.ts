@@ -5,19 +5,19 @@
  * and tests use `walkManifests` below. Everything else here is plain Node.
  */
 import * as nodeFs from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { basename, dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { OcrAlError } from '../core/errors';
 import type { FileSystem } from '../core/fileSystem';
 import { type ByteSource, fileByteSource } from '../core/manifest/byteSource';
 import { type Batch, type BatchListing, type BatchSource, Listeners, MANIFEST_NAME, type ResolvedRef, type Unsubscribe } from './batchSource';
-import { isS3Uri, parseS3Uri } from './s3Uri';
+import { resolveRef } from '../core/manifest/refs';
 
 /** A manifest found on disk and the workspace folder (root) it was found under. */
 export interface FoundManifest {
   /** Absolute path of the manifest file. */
   readonly manifest: string;
-  /** Absolute path of the workspace folder; refs must stay inside it. */
+  /** Absolute path of the workspace folder it was found under. */
   readonly root: string;
 }
 
@@ -28,41 +28,7 @@ export type ManifestFinder = (signal?: AbortSignal) => Promise<readonly FoundMan
 export function localBatch(found: FoundManifest): Batch {
   const manifest = resolve(found.manifest);
   const folder = dirname(manifest);
-  return { id: manifest, kind: 'local', name: basename(folder), location: folder, manifest, root: resolve(found.root) };
-}
-
-/** True when `path` is `root` or inside it (lexically; symlinks are not followed). */
-export function isInside(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
-}
-
-/**
- * Resolves a ref of a local batch: relative paths against the batch folder, absolute paths and
- * `file://` URIs as they are, `s3://` URIs to S3 objects. A file outside `batch.root` is
- * refused with `PathEscape`; so is any other URI scheme.
- */
-export function resolveLocalRef(batch: Batch, ref: string): ResolvedRef {
-  if (isS3Uri(ref)) {
-    const { bucket, key } = parseS3Uri(ref);
-    return { kind: 's3', bucket, key };
-  }
-  let path: string;
-  if (/^file:\/\//i.test(ref)) {
-    try {
-      path = fileURLToPath(ref);
-    } catch (error) {
-      throw new OcrAlError('BadInput', `"${ref}" is not a usable file URI`, { cause: error });
-    }
-  } else if (/^[a-z][a-z0-9+.-]+:\/\//i.test(ref)) {
-    throw new OcrAlError('PathEscape', `"${ref}" is neither a path in the batch nor an s3:// URI; refused`);
-  } else {
-    path = resolve(dirname(batch.manifest), ref);
-  }
-  if (!isInside(batch.root, path)) {
-    throw new OcrAlError('PathEscape', `"${ref}" resolves outside the workspace folder ${batch.root}; refused`);
-  }
-  return { kind: 'file', path };
+  return { id: manifest, kind: 'local', name: basename(folder), location: folder, manifest, boundary: { kind: 'local', dir: folder } };
 }
 
 /** Options of `LocalSource`. */
@@ -98,14 +64,12 @@ export class LocalSource implements BatchSource {
   }
 
   resolveRef(batch: Batch, ref: string): ResolvedRef {
-    return resolveLocalRef(batch, ref);
+    return resolveRef(batch.boundary, ref, 'source-ref');
   }
 
   async imageUrl(batch: Batch, ref: string): Promise<string | undefined> {
     const resolved = this.resolveRef(batch, ref);
-    // An s3:// image of a local batch would need AWS credentials just to draw a tooltip; the
-    // tooltip shows the ref instead, and the relabel view loads it on demand.
-    return resolved.kind === 'file' ? pathToFileURL(resolved.path).href : undefined;
+    return resolved.kind === 'local' ? pathToFileURL(resolved.path).href : undefined;
   }
 
   /** The host calls this when its file watcher sees a manifest change. */

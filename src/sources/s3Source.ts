@@ -11,7 +11,8 @@ import { OcrAlError } from '../core/errors';
 import type { ByteSource } from '../core/manifest/byteSource';
 import type { S3Store } from '../aws/s3Store';
 import { type Batch, type BatchListing, type BatchSource, Listeners, MANIFEST_NAME, type ResolvedRef, type SourceProblem, type Unsubscribe } from './batchSource';
-import { formatS3Uri, isS3Uri, keyBasename, keyDirname, normalizeS3Location, parseS3Uri } from './s3Uri';
+import { resolveRef } from '../core/manifest/refs';
+import { formatS3Uri, keyBasename, keyDirname, normalizeS3Location, parseS3Uri } from './s3Uri';
 
 /** Options of `S3Source`. */
 export interface S3SourceOptions {
@@ -34,36 +35,8 @@ export function s3Batch(bucket: string, key: string): Batch {
     name: prefix ? keyBasename(prefix) : bucket,
     location: formatS3Uri(bucket, prefix),
     manifest: formatS3Uri(bucket, key),
-    root: formatS3Uri(bucket, ''),
+    boundary: { kind: 's3', bucket, prefix },
   };
-}
-
-/**
- * Resolves a ref of an S3 batch: `s3://` URIs as they are, relative refs against the batch's
- * prefix (`.` and `..` segments resolved, other characters taken literally). A ref in another
- * bucket, or one whose `..` climbs above the bucket root, is refused with `PathEscape`.
- */
-export function resolveS3Ref(batch: Batch, ref: string): ResolvedRef {
-  const home = parseS3Uri(batch.manifest);
-  if (isS3Uri(ref)) {
-    const target = parseS3Uri(ref);
-    if (target.bucket !== home.bucket) {
-      throw new OcrAlError('PathEscape', `"${ref}" is in another bucket than the batch (s3://${home.bucket}/); refused`);
-    }
-    return { kind: 's3', bucket: target.bucket, key: target.key };
-  }
-  if (/^[a-z][a-z0-9+.-]+:\/\//i.test(ref) || ref.startsWith('/')) {
-    throw new OcrAlError('PathEscape', `"${ref}" is neither relative to the batch nor an s3:// URI; refused`);
-  }
-  const segments = keyDirname(home.key).split('/').slice(0, -1);
-  for (const part of ref.split('/')) {
-    if (part === '.') continue;
-    if (part === '..') {
-      if (!segments.length) throw new OcrAlError('PathEscape', `"${ref}" climbs above the bucket root of s3://${home.bucket}/; refused`);
-      segments.pop();
-    } else segments.push(part);
-  }
-  return { kind: 's3', bucket: home.bucket, key: segments.join('/') };
 }
 
 /**
@@ -149,7 +122,7 @@ export class S3Source implements BatchSource {
   }
 
   resolveRef(batch: Batch, ref: string): ResolvedRef {
-    return resolveS3Ref(batch, ref);
+    return resolveRef(batch.boundary, ref, 'source-ref');
   }
 
   async imageUrl(batch: Batch, ref: string): Promise<string | undefined> {
