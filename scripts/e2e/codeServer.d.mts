@@ -42,6 +42,8 @@ export interface CodeServer {
   logTail(): string;
   /** Milliseconds from the call to /healthz answering (includes the install check). */
   startMs: number;
+  /** Settles when the code-server process exits (for whatever reason). */
+  exited: Promise<void>;
   /** Kills the process group and removes the temp dir (unless keep). Idempotent. */
   stop(options?: { keep?: boolean }): Promise<void>;
 }

@@ -183,6 +183,7 @@ export async function startCodeServer(options) {
     pid: child.pid,
     logTail: () => tail.join('\n'),
     startMs: performance.now() - started,
+    exited: exited.then(() => undefined),
     stop,
   };
 }
