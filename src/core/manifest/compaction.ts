@@ -53,6 +53,7 @@ const utf8 = new TextDecoder('utf-8');
 export async function compactManifest(fs: FileSystem, manifestPath: string, options: CompactOptions = {}): Promise<CompactResult> {
   const resolver = options.resolver ?? new EditResolver(fs, manifestPath);
   const crash = options.crash;
+  if (!(await fileIdentity(fs, manifestPath))) throw new OcrAlError('NotFound', `${manifestPath} does not exist`);
   return withManifestLock(
     fs,
     manifestPath,

@@ -71,7 +71,7 @@ const scenario = fc.record({
   edits: fc.array(fc.record({ entry: fc.nat(), word: fc.nat(), cls: fc.constantFrom(...DEFAULT_PASSPORT_CLASSES), batch: fc.boolean() }), { maxLength: 8 }),
 });
 
-function build(s: fc.RecordValue<{ lines: LineSpec[]; finalNewline: boolean; seed: number }>) {
+function build(s: { lines: LineSpec[]; finalNewline: boolean; seed: number }) {
   const rnd = prng(s.seed);
   const refs: { ref: string; words: number; index: number; unknownKeys: string[] }[] = [];
   const texts: string[] = [];
