@@ -6,6 +6,17 @@ import { existsSync, chmodSync } from 'node:fs';
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 
+/** Resolves the SDK module imported by src/aws/clientFactory.ts to the separate dist/aws-sdk.js. */
+const lazyAwsSdk = {
+  name: 'lazy-aws-sdk',
+  /** @param {import('esbuild').PluginBuild} build */
+  setup(build) {
+    build.onResolve({ filter: /^\.\/sdk$/ }, (args) =>
+      args.importer.replace(/\\/g, '/').endsWith('src/aws/clientFactory.ts') ? { path: './aws-sdk.js', external: true } : undefined,
+    );
+  },
+};
+
 /** @type {import('esbuild').BuildOptions} */
 const common = {
   bundle: true,
@@ -18,14 +29,18 @@ const common = {
 const targets = [
   {
     ...common,
-    entryPoints: { extension: 'src/host/extension.ts' },
+    // The AWS SDK goes into its own file, dist/aws-sdk.js, which the extension requires only
+    // when an S3 batch is first used (src/aws/clientFactory.ts `loadAwsSdk`), so activation
+    // neither parses nor evaluates it. CJS has no code splitting: the plugin below makes that
+    // one import external, and `dynamic-import: false` turns it into a lazy require().
+    entryPoints: { extension: 'src/host/extension.ts', 'aws-sdk': 'src/aws/sdk.ts' },
     outdir: 'dist',
     platform: 'node',
     format: 'cjs',
     target: 'node20',
     external: ['vscode'],
-    // The AWS SDK is split into its own chunks by dynamic import() so activation stays fast;
-    // with CJS output esbuild keeps dynamic imports lazy (evaluated on first call).
+    supported: { 'dynamic-import': false },
+    plugins: [lazyAwsSdk],
   },
   {
     ...common,
