@@ -129,13 +129,16 @@ export class Workbench {
   }
 
   /**
-   * Runs one journey step; on failure saves a screenshot and code-server's output tail in
+   * Runs one journey step and checks no error dialog or error toast is left; on failure saves a screenshot and code-server's output tail in
    * test/.tmp/e2e/ and rethrows with their paths. Returns the step's duration in ms.
    */
   async journey(name: string, body: () => Promise<void>): Promise<number> {
     const started = performance.now();
     try {
       await body();
+      // Errors that surfaced late (a command's error dialog, an error toast) fail the step too.
+      const errors = await this.errors();
+      if (errors.length > 0) throw new Error(`errors on screen after "${name}": ${errors.join(' | ')}`);
     } catch (error) {
       const paths = await this.saveArtifacts(name);
       const message = error instanceof Error ? error.message : String(error);
@@ -305,6 +308,32 @@ export class Workbench {
     await row.first().waitFor();
     await row.first().click();
     await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden' }).catch(() => undefined);
+    // A command that throws shows a modal "Command '…' resulted in an error" dialog, not a
+    // toast; surface it as this call's failure rather than a confusing later timeout.
+    const failed = await this.page
+      .locator('.monaco-dialog-box', { hasText: 'resulted in an error' })
+      .waitFor({ timeout: 750 })
+      .then(
+        () => true,
+        () => false,
+      );
+    if (failed) throw new Error(`command "${title}" failed: ${(await this.dialogs()).join(' | ')}`);
+  }
+
+  /** Text of open modal dialogs ("message — detail"). */
+  async dialogs(): Promise<string[]> {
+    return this.page.locator('.monaco-dialog-box').evaluateAll((els) =>
+      els.map((el) => [el.querySelector('.dialog-message-text')?.textContent, el.querySelector('.dialog-message-detail')?.textContent].filter(Boolean).join(' — ')),
+    );
+  }
+
+  /** Error dialogs and error toasts now on screen (empty when all is well). */
+  async errors(): Promise<string[]> {
+    const toasts = await this.page
+      .locator('.notifications-toasts .notification-toast')
+      .filter({ has: this.page.locator('.codicon-error') })
+      .evaluateAll((els) => els.map((el) => el.querySelector('.notification-list-item-message')?.textContent ?? ''));
+    return [...(await this.dialogs()), ...toasts];
   }
 
   /** Types into an open input box / quick pick and presses Enter. */
