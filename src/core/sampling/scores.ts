@@ -86,27 +86,40 @@ export interface ImageScoreTable {
 /*
  * Entropy needs a logarithm per probability: 33M of them for 100k images x 30 boxes x 11
  * classes, which is most of the sampling time. Math.log is exact but slow (~10 ns here). The
- * inputs are float32, so ln v splits exactly into exponent * ln 2 plus ln of the mantissa m in
- * [1, 2): m lies in one of 256 buckets starting at m_i, and ln m = ln m_i + ln(1 + d) with
- * d = (m - m_i) / m_i < 1/256, where three terms of the series leave an error < 1e-10, far
- * below the float32 resolution of the inputs. The tables (4 KB) stay in L1, and the bits are
- * read through an Int32Array view of the same buffer, so nothing is copied.
+ * inputs are float32, so ln v splits exactly into the log of the start of v's bucket (sign,
+ * exponent and the top 8 mantissa bits: 2^16 buckets, a table indexed by the float's bits
+ * shifted right by 15) plus ln(1 + d), d = (v - bucket start) / bucket start < 1/256, where
+ * three terms of the series leave an error < 1e-10, far below float32 resolution. Only the
+ * buckets of the exponents in use are touched (a few KB for probabilities), so the table
+ * stays in cache. The bits come through an Int32Array view of the same buffer: no copy.
+ * Zero and subnormal inputs read a finite table entry (ln 2^-126) and are multiplied by
+ * v ~ 0, so they add nothing (0 ln 0 = 0) without a branch.
  */
-const LOG_BUCKETS = 256;
 const LOG_SHIFT = 15; // 23 mantissa bits - 8 bucket bits
 const LOG_LOW_MASK = (1 << LOG_SHIFT) - 1;
-const MANTISSA_SCALE = 1 / (1 << 23);
-const LOG_AT = new Float64Array(LOG_BUCKETS);
-const INV_AT = new Float64Array(LOG_BUCKETS);
-for (let i = 0; i < LOG_BUCKETS; i++) {
-  LOG_AT[i] = Math.log(1 + i / LOG_BUCKETS);
-  INV_AT[i] = 1 / (1 + i / LOG_BUCKETS);
+const LOG_OF_BUCKET = new Float64Array(1 << 16);
+const LOW_SCALE = new Float64Array(256); // 2^-23 / (1 + i/256): low mantissa bits -> d
+for (let i = 0; i < 256; i++) LOW_SCALE[i] = 1 / (1 << 23) / (1 + i / 256);
+for (let e = 0; e < 256; e++) {
+  for (let i = 0; i < 256; i++) {
+    LOG_OF_BUCKET[(e << 8) | i] = e === 0 ? -126 * Math.LN2 : e === 255 ? 0 : (e - 127) * Math.LN2 + Math.log(1 + i / 256);
+  }
 }
-const LN2 = Math.LN2;
 const THIRD = 1 / 3;
-/** Scratch view turning the kernel's top-two bit patterns back into floats. */
-const TOP_FLOATS = new Float32Array(2);
-const TOP_BITS = new Int32Array(TOP_FLOATS.buffer);
+/** Below this sum a box's subnormal values matter (see the kernel). */
+const TINY_SUM = 1e-30;
+/** Float32 bit pattern of -0 (as an int32). */
+const NEGATIVE_ZERO_BITS = -2147483648;
+/** Scratch view turning the kernel's bit patterns back into floats (top two, and the sum). */
+const SCRATCH_FLOATS = new Float32Array(3);
+const SCRATCH_BITS = new Int32Array(SCRATCH_FLOATS.buffer);
+
+/** ln v for the float32 whose bits are b (b >= 0); see the table comment above. */
+function lnOfBits(b: number): number {
+  const bucket = b >>> LOG_SHIFT;
+  const d = (b & LOG_LOW_MASK) * LOW_SCALE[bucket & 255]!;
+  return LOG_OF_BUCKET[bucket]! + d * (1 - d * (0.5 - d * THIRD));
+}
 
 /**
  * Scores every image of a batch in one pass. `p` holds the class distributions of all boxes
@@ -149,55 +162,71 @@ export function scoreImages(p: Float32Array, n: number, boxStart: ArrayLike<numb
       const end = start + n;
       let sum = 0;
       let plogp = 0;
-      // p1, p2: bit patterns of the two largest values (see below); top: index of the first max.
+      // p1, p2: bit patterns of the two largest values (see below).
       let p1 = -1;
       let p2 = -1;
-      let top = -1;
       let ok = true;
       for (let k = start; k < end; k++) {
-        const v = p[k]!;
-        // !(v >= 0) catches NaN and negatives.
-        if (!(v >= 0) || v === Infinity) {
-          ok = false;
-          break;
+        let b = bits[k]!;
+        // One unsigned compare refuses negatives (sign bit), +-Infinity and NaN (exponent 255);
+        // -0 is the one value with the sign bit that counts (as 0).
+        if (b >>> 0 >= 0x7f800000) {
+          if (b !== NEGATIVE_ZERO_BITS) {
+            ok = false;
+            break;
+          }
+          b = 0;
         }
+        const v = p[k]!;
         sum += v;
         // Top two without branches: the bit patterns of non-negative floats order like the
         // floats, and int arithmetic selects by mask. A compare-and-branch would mispredict
         // several times per box (the top class sits anywhere), which cost more than the logs.
-        const b = bits[k]! & 0x7fffffff; // -0 counts as 0 (negatives were refused above)
-        const d = p1 - b; // both in [0, 2^31): no overflow
+        const d = p1 - b; // both in [-1, 2^31): no overflow
         const above = d >> 31; // -1 when v > p1
         const lower = b + (d & above); // min(p1, v)
-        top ^= (top ^ k) & above;
         p1 -= d & above; // max(p1, v)
         const e = p2 - lower;
         p2 -= e & (e >> 31); // max(p2, lower)
-        if (b > 0x007fffff) {
-          // Normal float: v = 2^e * m; ln v = e ln 2 + ln m_i + ln(1 + d).
-          const bucket = (b >>> LOG_SHIFT) & (LOG_BUCKETS - 1);
-          const f = (b & LOG_LOW_MASK) * MANTISSA_SCALE * INV_AT[bucket]!;
-          plogp += v * (((b >>> 23) - 127) * LN2 + LOG_AT[bucket]! + f * (1 - f * (0.5 - f * THIRD)));
-        } else if (b > 0) {
-          plogp += v * Math.log(v); // subnormal: rare, exact path
-        }
+        const bucket = b >>> LOG_SHIFT;
+        const f = (b & LOG_LOW_MASK) * LOW_SCALE[bucket & 255]!;
+        plogp += v * (LOG_OF_BUCKET[bucket]! + f * (1 - f * (0.5 - f * THIRD)));
       }
       if (!ok || !(sum > 0) || sum === Infinity) {
         bad++;
         continue;
       }
       usable++;
-      if (top - start === exclude) continue;
+      if (exclude >= 0) {
+        // The top class is the first value equal to the max (found only when it matters).
+        let top = start;
+        while ((bits[top]! & 0x7fffffff) !== p1) top++;
+        if (top - start === exclude) continue;
+      }
       counted++;
-      TOP_BITS[0] = p1;
-      TOP_BITS[1] = p2;
-      const v1 = TOP_FLOATS[0]!;
-      const v2 = TOP_FLOATS[1]!;
-      let least = (1 - v1 / sum) * leastScale;
-      let margin = 1 - (v1 - v2) / sum;
+      SCRATCH_BITS[0] = p1;
+      SCRATCH_BITS[1] = p2;
+      SCRATCH_FLOATS[2] = sum;
+      const v1 = SCRATCH_FLOATS[0]!;
+      const v2 = SCRATCH_FLOATS[1]!;
+      const inv = 1 / sum;
+      // ln s from the table via s rounded to float32, corrected to first order (exact to ~1e-15).
+      let lnSum = lnOfBits(SCRATCH_BITS[2]!) + (sum - SCRATCH_FLOATS[2]!) * inv;
+      if (sum < TINY_SUM) {
+        // Subnormal values (their table entry is only a stand-in) weigh in only when the whole
+        // distribution is that small: then redo the logs exactly. Practically never taken.
+        plogp = 0;
+        for (let k = start; k < end; k++) {
+          const v = p[k]!;
+          if (v > 0) plogp += v * Math.log(v);
+        }
+        lnSum = Math.log(sum);
+      }
+      let least = (1 - v1 * inv) * leastScale;
+      let margin = 1 - (v1 - v2) * inv;
       let ratio = v2 / v1;
       // H(p/s) = ln s - sum(v ln v) / s
-      let entropy = (Math.log(sum) - plogp / sum) * invLogN;
+      let entropy = (lnSum - plogp * inv) * invLogN;
       least = least < 0 ? 0 : least > 1 ? 1 : least;
       margin = margin < 0 ? 0 : margin > 1 ? 1 : margin;
       ratio = ratio < 0 ? 0 : ratio > 1 ? 1 : ratio;

@@ -86,7 +86,7 @@ test('the kernel agrees with scoreBox on any float32 distribution (property)', (
         }
       },
     ),
-    { numRuns: 500 },
+    { numRuns: 2000 },
   );
 });
 
@@ -127,4 +127,12 @@ test('fields only: boxes whose top class is `other` are ignored (and an all-othe
 
 test('a flat array too short for the boxes is a programming error', () => {
   assert.throws(() => scoreImages(new Float32Array(3), 2, [0, 2], { aggregate: 'max' }), RangeError);
+});
+
+test('tiny and subnormal probabilities are scored exactly (uniform of subnormals is uniform)', () => {
+  const tiny = Math.fround(1.401298464324817e-45);
+  for (const s of STRATEGIES) close(kernel([tiny, tiny])[s], 1, 1e-12, s);
+  const mixed = kernel([0.7, 0.3, tiny]);
+  const exact = all([0.7, 0.3, tiny].map((x) => Math.fround(x)));
+  for (const s of STRATEGIES) close(mixed[s], exact[s], 1e-7, s);
 });
