@@ -255,8 +255,59 @@ export function pendingEdits(journal: JournalState, manifest: FileIdentity | und
 export interface AppendOptions {
   readonly lock?: LockOptions;
   readonly crash?: CrashHook;
-  /** Run under the lock before appending (the CLI re-validates there). */
-  readonly beforeAppend?: (journal: JournalState) => Promise<void>;
+}
+
+/** The end of a journal, as an append needs it (see {@link readJournalTail}). */
+export interface JournalTail {
+  readonly size: number;
+  /** End of the last good line: an append writes here, cutting any torn tail. */
+  readonly validEnd: number;
+  /** Highest sequence number among the good lines read. */
+  readonly lastSeq: number;
+  readonly last: JournalRecord | undefined;
+}
+
+/**
+ * Reads only the end of the journal: the last good record and where it ends. Appends use it so
+ * their cost does not grow with the journal (the full read checks every record instead).
+ */
+export async function readJournalTail(fs: FileSystem, manifestPath: string): Promise<JournalTail> {
+  let handle: FileHandle;
+  try {
+    handle = await fs.open(journalPathFor(manifestPath), 'r');
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return { size: 0, validEnd: 0, lastSeq: 0, last: undefined };
+    throw OcrAlError.from(error, 'Io');
+  }
+  try {
+    const { size } = await handle.stat();
+    const decoder = new TextDecoder('utf-8', { fatal: false });
+    for (let window = 64 * 1024; ; window *= 4) {
+      const start = Math.max(0, size - window);
+      const bytes = Buffer.alloc(size - start);
+      await handle.read(bytes, 0, bytes.length, start);
+      let end = bytes.lastIndexOf(0x0a);
+      let found: { validEnd: number; seq: number; record: JournalRecord } | undefined;
+      let lastSeq = 0;
+      while (end >= 0) {
+        const prev = end === 0 ? -1 : bytes.lastIndexOf(0x0a, end - 1);
+        // The first line of a window that does not start the file may be partial: skip it.
+        if (prev < 0 && start > 0) break;
+        const decoded = decodeRecord(decoder.decode(bytes.subarray(prev + 1, end)));
+        if (decoded.ok) {
+          found ??= { validEnd: start + end + 1, seq: decoded.seq, record: decoded.record };
+          lastSeq = Math.max(lastSeq, decoded.seq);
+          // A few records back is enough to see a repeated number; stop there.
+          if (found.validEnd - (start + prev + 1) > 4096) break;
+        }
+        end = prev;
+      }
+      if (found) return { size, validEnd: found.validEnd, lastSeq, last: found.record };
+      if (start === 0) return { size, validEnd: 0, lastSeq: 0, last: undefined };
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
@@ -265,26 +316,33 @@ export interface AppendOptions {
  * returns, the edits survive a crash. Returns the records' sequence numbers.
  */
 export async function appendEdits(fs: FileSystem, manifestPath: string, edits: readonly EditRecord[], options: AppendOptions = {}): Promise<number[]> {
-  return withManifestLock(fs, manifestPath, async () => {
-    crashPoint(options.crash, 'label:locked');
-    const journal = await readJournal(fs, manifestPath);
-    await options.beforeAppend?.(journal);
-    let start = journal.validEnd;
-    let firstSeq = journal.lastSeq + 1;
-    // A journal fully covered by a finished compaction (crash before it was cleared) restarts
-    // empty, so it does not grow with stale records.
-    if (journal.entries.length > 0 && journal.problems.length === 0) {
-      const identity = await fileIdentity(fs, manifestPath);
-      const last = journal.entries[journal.entries.length - 1]!.record;
-      if (last.op === 'compacted' && identity && sameIdentity(last.manifest, identity)) {
-        start = 0;
-        firstSeq = 1;
+  for (const e of edits) {
+    // Edits find their entry by source-ref, so an edit must not change it.
+    if (e.op === 'set' && e.key === 'source-ref') throw new OcrAlError('BadInput', 'a set edit cannot change source-ref');
+  }
+  return withManifestLock(
+    fs,
+    manifestPath,
+    async () => {
+      crashPoint(options.crash, 'label:locked');
+      const tail = await readJournalTail(fs, manifestPath);
+      let start = tail.validEnd;
+      let firstSeq = tail.lastSeq + 1;
+      // A journal fully covered by a finished compaction (crash before it was cleared) restarts
+      // empty, so it does not grow with stale records.
+      if (tail.last?.op === 'compacted') {
+        const identity = await fileIdentity(fs, manifestPath);
+        if (identity && sameIdentity(tail.last.manifest, identity)) {
+          start = 0;
+          firstSeq = 1;
+        }
       }
-    }
-    const text = edits.map((e, i) => encodeRecord(firstSeq + i, e)).join('');
-    const bytes = Buffer.from(text, 'utf8');
-    return writeJournalAt(fs, manifestPath, start, bytes, options.crash, 'label').then(() => edits.map((_, i) => firstSeq + i));
-  }, options.lock);
+      const bytes = Buffer.from(edits.map((e, i) => encodeRecord(firstSeq + i, e)).join(''), 'utf8');
+      await writeJournalAt(fs, manifestPath, start, bytes, options.crash, 'label');
+      return edits.map((_, i) => firstSeq + i);
+    },
+    options.lock,
+  );
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   parseJournal,
   pendingEdits,
   readJournal,
+  readJournalTail,
 } from '../../../src/core/manifest/journal';
 import { acquireManifestLock, lockPathFor, withManifestLock } from '../../../src/core/manifest/manifestLock';
 import { fileIdentity, writeFileAtomic } from '../../../src/core/manifest/atomicWrite';
@@ -155,6 +156,22 @@ test('writeFileAtomic replaces the file and leaves no temp file behind', async (
     await writeFileAtomic(fs, b.manifest, 'new\n');
     assert.equal(await fs.readFile(b.manifest, 'utf8'), 'new\n');
     assert.deepEqual(await fs.readdir(b.dir), [path.basename(b.manifest)]);
+  } finally {
+    await b.cleanup();
+  }
+});
+
+test('the tail read used by appends agrees with the full read, whatever the journal size and tail', async () => {
+  const b = await makeBatch('');
+  try {
+    for (const [records, tail] of [[0, ''], [1, ''], [3, '{"sum":"12'], [900, ''], [900, 'x'.repeat(70_000)], [5, '\0'.repeat(200_000)]] as const) {
+      const text = Array.from({ length: records }, (_, i) => encodeRecord(i + 1, edit(`box-${i}`))).join('') + tail;
+      await fs.writeFile(journalPathFor(b.manifest), text);
+      const full = await readJournal(fs, b.manifest);
+      const t = await readJournalTail(fs, b.manifest);
+      assert.deepEqual([t.validEnd, t.lastSeq, t.size], [full.validEnd, full.lastSeq, full.size], `${records} records + ${tail.length} tail bytes`);
+      assert.deepEqual(t.last, full.entries.at(-1)?.record);
+    }
   } finally {
     await b.cleanup();
   }
