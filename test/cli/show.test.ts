@@ -4,6 +4,8 @@ import * as fs from 'node:fs/promises';
 import { encodeRecord, journalPathFor } from '../../src/core/manifest/journal';
 import { entry, makeBatch, wordClass, wordId } from '../core/manifest/editsFixture';
 import { runCli } from './cliHarness';
+import { indexLocator } from '../../src/cli/entryLocator';
+import { readEffectiveEntry } from '../../src/core/manifest/effectiveManifest';
 
 test('show prints the base entry when there are no edits, and base + journal after label', async () => {
   const base = entry('a.png', 2, { extra: 1.5 });
@@ -59,6 +61,25 @@ test('show warns about a corrupt journal line but still shows the other edits', 
     assert.equal(wordClass(out.entry, 'a.png', 1), 'mrz');
     assert.equal(wordClass(out.entry, 'a.png', 0), undefined);
     assert.equal(out.journalProblems.length, 1);
+  } finally {
+    await b.cleanup();
+  }
+});
+
+test('entries are found through the manifest index for large files, and a wrong hint falls back to a scan', async () => {
+  const lines = Array.from({ length: 50 }, (_, i) => JSON.stringify(entry(`p${i}.png`, 2)));
+  const b = await makeBatch(lines.join('\n') + '\n');
+  try {
+    const locate = (await indexLocator(fs, b.manifest, 0))!;
+    assert.ok(locate);
+    const location = await locate('p37.png');
+    assert.equal(location?.line, 38);
+    const viaIndex = await readEffectiveEntry(fs, b.manifest, 'p37.png', undefined, locate);
+    assert.equal(viaIndex?.line, 38);
+    assert.equal(viaIndex?.value['source-ref'], 'p37.png');
+    const wrongHint = await readEffectiveEntry(fs, b.manifest, 'p37.png', undefined, async () => ({ line: 1, offset: 0, length: 10 }));
+    assert.equal(wrongHint?.line, 38);
+    assert.equal(await indexLocator(fs, b.manifest), undefined, 'small manifests are scanned');
   } finally {
     await b.cleanup();
   }

@@ -5,6 +5,7 @@ import { appendEdits, journalPathFor, type LabelEdit } from '../../core/manifest
 import { DEFAULT_LABEL_ATTRIBUTE, EditResolver, readEffectiveEntry } from '../../core/manifest/effectiveManifest';
 import { parseCommandArgs } from '../args';
 import { crashHookFromEnv } from '../crashHook';
+import { indexLocator } from '../entryLocator';
 import { type CliCommand, writeJson } from '../io';
 
 /**
@@ -38,7 +39,7 @@ export const labelCommand: CliCommand = async (argv, io) => {
   const manifestPath = path.resolve(io.cwd, positionals[0]!);
 
   const resolver = new EditResolver(io.fs, manifestPath, { realpath });
-  const entry = await readEffectiveEntry(io.fs, manifestPath, ref, resolver);
+  const entry = await readEffectiveEntry(io.fs, manifestPath, ref, resolver, await indexLocator(io.fs, manifestPath));
   if (!entry) throw new OcrAlError('NotFound', `no entry with source-ref ${JSON.stringify(ref)} in ${positionals[0]}`);
   const edit: LabelEdit = { op: 'label', ref, box, class: className, attribute, at: new Date().toISOString() };
   // Applying it once here surfaces every error (unknown box or class, image size conflict)

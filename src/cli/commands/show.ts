@@ -3,6 +3,7 @@ import { realpath } from 'node:fs/promises';
 import { OcrAlError } from '../../core/errors';
 import { EditResolver, readEffectiveEntry } from '../../core/manifest/effectiveManifest';
 import { parseCommandArgs } from '../args';
+import { indexLocator } from '../entryLocator';
 import { type CliCommand, writeJson } from '../io';
 
 /**
@@ -15,7 +16,8 @@ export const showCommand: CliCommand = async (argv, io) => {
   const ref = values.ref;
   if (!ref) throw new OcrAlError('BadInput', '--ref is required');
   const manifestPath = path.resolve(io.cwd, positionals[0]!);
-  const entry = await readEffectiveEntry(io.fs, manifestPath, ref, new EditResolver(io.fs, manifestPath, { realpath }));
+  const resolver = new EditResolver(io.fs, manifestPath, { realpath });
+  const entry = await readEffectiveEntry(io.fs, manifestPath, ref, resolver, await indexLocator(io.fs, manifestPath));
   if (!entry) throw new OcrAlError('NotFound', `no entry with source-ref ${JSON.stringify(ref)} in ${positionals[0]}`);
   for (const problem of entry.journalProblems) io.stderr.write(`ocr-al show: warning: ${problem}\n`);
   if (values.json) {

@@ -20,7 +20,7 @@ import { readImageSize } from '../imageHeader';
 import { errnoCode, sameIdentity, type FileIdentity } from './atomicWrite';
 import { type EditRecord, type JournalState, type LabelEdit, type PendingEdit, pendingEdits, readJournal } from './journal';
 import { type BatchLocation, resolveRefOnDisk } from './refs';
-import { findLineByRef, openManifest } from './manifestLines';
+import { findLineByRef, openManifest, sourceRefOf } from './manifestLines';
 
 /** The label attribute when none is given. */
 export const DEFAULT_LABEL_ATTRIBUTE = 'labels';
@@ -234,6 +234,31 @@ export interface EffectiveEntry {
   readonly journalProblems: readonly string[];
 }
 
+/** Where an entry's line is in the manifest. */
+export interface EntryLocation {
+  /** 1-based line number. */
+  readonly line: number;
+  readonly offset: number;
+  readonly length: number;
+}
+
+/**
+ * Finds the line of the first entry with a source-ref, e.g. from the manifest index, so a
+ * lookup in a large manifest does not scan it. A hint only: the line is read back from the
+ * snapshot and checked, and a wrong or missing answer falls back to a linear pass.
+ */
+export type RefLocator = (ref: string) => Promise<EntryLocation | undefined>;
+
+const utf8 = new TextDecoder('utf-8');
+
+async function lineAt(handle: FileHandle, location: EntryLocation, ref: string): Promise<{ line: number; text: string; value: Entry } | undefined> {
+  const bytes = Buffer.alloc(location.length);
+  const { bytesRead } = await handle.read(bytes, 0, location.length, location.offset);
+  if (bytesRead !== location.length || sourceRefOf(bytes) !== ref) return undefined;
+  const text = utf8.decode(bytes);
+  return { line: location.line, text, value: JSON.parse(text) as Entry };
+}
+
 /**
  * The effective entry for `ref` (the first line whose `source-ref` is `ref`), or undefined
  * when no entry has that ref.
@@ -243,10 +268,16 @@ export async function readEffectiveEntry(
   manifestPath: string,
   ref: string,
   resolver: EditResolver = new EditResolver(fs, manifestPath),
+  locate?: RefLocator,
 ): Promise<EffectiveEntry | undefined> {
   const snapshot = await openSnapshot(fs, manifestPath);
   try {
-    const found = await findLineByRef(fs, snapshot.handle, ref);
+    let found: { line: number; text: string; value: Entry } | undefined;
+    if (locate) {
+      const location = await locate(ref).catch(() => undefined);
+      if (location) found = await lineAt(snapshot.handle, location, ref);
+    }
+    found ??= await findLineByRef(fs, snapshot.handle, ref);
     if (!found) return undefined;
     const edits = snapshot.pending.filter((e) => e.record.ref === ref);
     const value = await resolver.applyAll(found.value, edits);
