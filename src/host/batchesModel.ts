@@ -5,15 +5,16 @@
  * and the strings the tree shows; src/host/batchesTree.ts turns them into TreeItems. Keeping
  * this part free of `vscode` lets unit tests and bench/tree/run.ts drive the same code path
  * the tree uses.
+ *
+ * The index and soft-label modules (and zod under them) are imported on first use, not at
+ * activation: the extension bundle then only pre-parses them when VS Code loads it.
  */
-import { DEFAULT_PASSPORT_CLASSES, defaultClassSet } from '../core/classes';
 import { OcrAlError } from '../core/errors';
 import type { FileSystem } from '../core/fileSystem';
-import { type IndexOpen, openManifestIndex } from '../core/manifest/indexCache';
+import type { IndexOpen } from '../core/manifest/indexCache';
 import type { ManifestIndex, PageOptions } from '../core/manifest/manifestIndex';
 import { ENTRY_STATUSES, type EntryStatus, type EntrySummary, type StatusCounts } from '../core/manifest/types';
 import type { Strategy } from '../core/sampling/scores';
-import { parseSoftLabels, topClass } from '../core/softLabels';
 import type { Batch, BatchSource, SourceProblem } from '../sources/batchSource';
 
 /** Entries added per "Load more…". */
@@ -295,7 +296,7 @@ export class BatchesModel {
   private open(node: BatchNode, signal: AbortSignal): IndexOpen {
     const bytes = node.source.openManifest(node.batch, signal);
     // The IndexOpen contract is synchronous; chain the async manifest open into it.
-    const opened = bytes.then((source) =>
+    const opened = Promise.all([bytes, import('../core/manifest/indexCache')]).then(([source, { openManifestIndex }]) =>
       openManifestIndex(this.deps.fs, source, {
         cacheDir: this.deps.cacheDirFor(node.batch),
         labelAttribute: this.deps.labelAttribute(),
@@ -426,6 +427,7 @@ export class BatchesModel {
     if (index && summary.status !== 'new' && summary.status !== 'extracted') {
       try {
         const entry = await index.readEntry(summary.index);
+        const { topSoftLabels } = await import('./softLabelSummary');
         const top = topSoftLabels(entry.value?.['soft-labels']);
         if (top.length) {
           lines.push('', '| box | top classes |', '| --- | --- |');
@@ -447,33 +449,4 @@ export class BatchesModel {
 
 function abortPhase(phase: Phase): void {
   if (phase.name === 'indexing') phase.abort.abort();
-}
-
-/** One row of the tooltip's soft-label table. */
-export interface SoftLabelRow {
-  /** The BlockId, shortened to 8 characters. */
-  readonly box: string;
-  readonly classes: readonly { readonly name: string; readonly p: number }[];
-}
-
-/**
- * The `count` most uncertain boxes of a `soft-labels` value (lowest top probability first),
- * each with its two most likely classes. Unusable values give no rows.
- */
-export function topSoftLabels(value: unknown, count = 3): SoftLabelRow[] {
-  if (value === undefined) return [];
-  let labels;
-  try {
-    // The value's own `classes` win; without them the built-in passport classes size it.
-    labels = parseSoftLabels(value, { classes: defaultClassSet() });
-  } catch {
-    return [];
-  }
-  const names = labels.classes ?? (labels.classCount === DEFAULT_PASSPORT_CLASSES.length ? DEFAULT_PASSPORT_CLASSES : undefined);
-  const rows = [...labels.boxes].map(([id, dist]) => ({ id, dist, top: topClass(dist).p }));
-  rows.sort((a, b) => a.top - b.top || (a.id < b.id ? -1 : 1));
-  return rows.slice(0, count).map(({ id, dist }) => {
-    const ranked = dist.map((p, i) => ({ name: names?.[i] ?? `class ${i}`, p })).sort((a, b) => b.p - a.p);
-    return { box: id.length > 8 ? `${id.slice(0, 8)}…` : id, classes: ranked.slice(0, 2) };
-  });
 }

@@ -14,9 +14,9 @@ import {
   entryDescription,
   entryLabel,
   formatCounts,
-  topSoftLabels,
   viewDescription,
 } from '../../src/host/batchesModel';
+import { topSoftLabels } from '../../src/host/softLabelSummary';
 import type { Batch, BatchListing, BatchSource } from '../../src/sources/batchSource';
 import { syntheticManifest } from '../../scripts/genManifest';
 
