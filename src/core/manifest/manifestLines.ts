@@ -58,8 +58,8 @@ export async function* readManifestLines(fs: FileSystem, from: string | FileHand
         yield { line, offset: carryOffset + start, bytes: data.subarray(start, crlf ? nl - 1 : nl), terminator: crlf ? '\r\n' : '\n' };
         start = nl + 1;
       }
-      // Copy the partial line: `chunk` is reused by nobody, but `data` may be huge.
-      carry = Uint8Array.from(data.subarray(start));
+      // Copy the partial line (memcpy): keeping a view would pin the whole chunk.
+      carry = Buffer.from(data.subarray(start));
       carryOffset += start;
     }
     if (carry.length > 0) {
