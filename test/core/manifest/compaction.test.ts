@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
 import { OcrAlError } from '../../../src/core/errors';
 import { scanTopLevel } from '../../../src/core/manifest/jsonScan';
 import { compactManifest, compactionTempPathFor, spliceTopLevel } from '../../../src/core/manifest/compaction';
@@ -174,5 +175,48 @@ test('compaction keeps the manifest\'s permission bits', async () => {
     assert.equal((await fs.stat(b.manifest)).mode & 0o777, 0o600);
   } finally {
     await b.cleanup();
+  }
+});
+
+const REAL_GT = path.resolve(__dirname, '../../../..', 'shared/fixtures/real/groundtruth');
+
+test('real Ground Truth output manifests: a set edit changes only its own bytes, every other byte survives', async (t) => {
+  let files: string[];
+  try {
+    files = (await fs.readdir(REAL_GT)).filter((f) => f.endsWith('.jsonl'));
+  } catch {
+    t.skip(`real fixtures not found at ${REAL_GT}`);
+    return;
+  }
+  assert.ok(files.length > 0);
+  for (const file of files) {
+    const original = await fs.readFile(path.join(REAL_GT, file));
+    const lines = original.toString('utf8').split('\n');
+    const refs = lines.map((l) => {
+      try {
+        return (JSON.parse(l) as Record<string, unknown>)['source-ref'];
+      } catch {
+        return undefined;
+      }
+    });
+    const target = refs.findIndex((r, i) => typeof r === 'string' && refs.indexOf(r) === i && refs.lastIndexOf(r) === i);
+    if (target < 0) continue;
+    const ref = refs[target] as string;
+    const b = await makeBatch(original);
+    try {
+      await appendEdits(fs, b.manifest, [{ op: 'set', ref, key: 'review-note', value: 'checked', at: 't' }]);
+      await compactManifest(fs, b.manifest);
+      const out = (await fs.readFile(b.manifest)).toString('utf8').split('\n');
+      assert.equal(out.length, lines.length, file);
+      out.forEach((l, i) => {
+        if (i !== target) assert.equal(l, lines[i], `${file} line ${i + 1}`);
+      });
+      const edited = out[target]!;
+      const inserted = /(,\s*"review-note"\s*:\s*"checked")\}\s*$/.exec(edited);
+      assert.ok(inserted, `${file}: appended member`);
+      assert.equal(edited.replace(inserted[1]!, ''), lines[target], `${file}: the rest of the line is byte for byte`);
+    } finally {
+      await b.cleanup();
+    }
   }
 });
