@@ -157,25 +157,64 @@ function skipKeyColon(b: Uint8Array, i: number, end: number): number {
   return i + 1;
 }
 
+/** Byte classes for string bodies: 1 = ends or interrupts a plain run (quote, backslash, control). */
+export const STRING_STOP = new Uint8Array(256);
+for (let c = 0; c < 0x20; c++) STRING_STOP[c] = 1;
+STRING_STOP[QUOTE] = 1;
+STRING_STOP[BACKSLASH] = 1;
+
 /**
  * Skips one JSON value starting at or after i (leading whitespace allowed); returns the offset
  * just past it, or -1 with the error recorded. Iterative, depth limited only by memory.
+ * The common tokens (strings without escapes, plain numbers) are scanned inline: this loop is
+ * where indexing a gigabyte manifest spends its time.
  */
 export function skipValue(b: Uint8Array, i: number, end: number): number {
   let depth = 0;
+  const stop = STRING_STOP;
   for (;;) {
     // Expecting a value.
-    i = skipWs(b, i, end);
+    let c = b[i]!;
+    if (c <= 0x20 && i < end) {
+      i = skipWs(b, i, end);
+      c = b[i]!;
+    }
     if (i >= end) return fail(i, 'unexpected end of line');
-    const c = b[i]!;
     if (c === QUOTE) {
-      i = skipStringBody(b, i + 1, end);
-      if (i < 0) return -1;
+      i++;
+      while (i < end && stop[b[i]!] === 0) i++;
+      if (i < end && b[i] === QUOTE) i++;
+      else {
+        i = skipStringBody(b, i, end);
+        if (i < 0) return -1;
+      }
     } else if ((c >= ZERO && c <= NINE) || c === MINUS) {
-      i = skipNumber(b, i, end);
-      if (i < 0) return -1;
+      // Fast path for the usual shape -?D+(.D+)? ; anything else goes through skipNumber.
+      const start = i;
+      if (c === MINUS) {
+        if (++i >= end) return fail(start, 'bad number');
+        c = b[i]!;
+      }
+      if (c > ZERO && c <= NINE) {
+        i++;
+        while (i < end && (c = b[i]!) >= ZERO && c <= NINE) i++;
+      } else if (c === ZERO) {
+        c = b[++i]!;
+      } else {
+        return fail(start, 'bad number');
+      }
+      if (i < end && c === DOT) {
+        const digits = ++i;
+        while (i < end && (c = b[i]!) >= ZERO && c <= NINE) i++;
+        if (i === digits) return fail(start, 'bad number');
+      }
+      if (i < end && (c === 0x65 || c === 0x45)) {
+        i = skipNumber(b, start, end);
+        if (i < 0) return -1;
+      }
     } else if (c === LBRACE || c === LBRACKET) {
-      const j = skipWs(b, i + 1, end);
+      let j = i + 1;
+      if (b[j]! <= 0x20) j = skipWs(b, j, end);
       if (j < end && b[j] === (c === LBRACE ? RBRACE : RBRACKET)) {
         i = j + 1; // empty container: a complete value
       } else {
@@ -204,18 +243,30 @@ export function skipValue(b: Uint8Array, i: number, end: number): number {
       i = skipLiteral(b, i, end, 'null');
       if (i < 0) return -1;
     } else {
-      return fail(i, 'unexpected token');
+      return fail(i, c === COMMA || c === RBRACKET || c === RBRACE ? 'expected a value (trailing comma?)' : 'unexpected character');
     }
     // A value is complete: close containers until one continues with ','.
     for (;;) {
       if (depth === 0) return i;
-      i = skipWs(b, i, end);
+      let d = b[i]!;
+      if (d <= 0x20 && i < end) {
+        i = skipWs(b, i, end);
+        d = b[i]!;
+      }
       if (i >= end) return fail(i, 'unexpected end of line');
-      const d = b[i]!;
       const top = stack[depth - 1]!;
       if (d === COMMA) {
         i++;
         if (top === IN_OBJECT) {
+          // Inline the usual `"key":` without escapes or spaces.
+          if (b[i] === QUOTE) {
+            let k = i + 1;
+            while (k < end && stop[b[k]!] === 0) k++;
+            if (k + 1 < end && b[k] === QUOTE && b[k + 1] === COLON) {
+              i = k + 2;
+              break;
+            }
+          }
           i = skipKeyColon(b, i, end);
           if (i < 0) return -1;
         }
@@ -252,10 +303,22 @@ export function decodeStringBody(b: Uint8Array, start: number, end: number): str
 }
 
 /**
- * Validates bytes [start, end) as one JSON object (surrounding whitespace allowed) and returns
- * its top-level members, or the first problem with its 1-based byte column.
+ * A specialized scanner for the value of one top-level key (the index reads `soft-labels`
+ * this way, validating and parsing in one pass). `scan` gets the value's first byte offset
+ * and the line end and returns the offset just past the value, or -1 when the value is not
+ * in the shape it handles or is invalid; then the generic validator takes over (and decides).
  */
-export function scanTopLevel(bytes: Uint8Array, start: number, end: number): TopLevelScan {
+export interface MemberScanner {
+  readonly key: string;
+  scan(bytes: Uint8Array, valueStart: number, end: number): number;
+}
+
+/**
+ * Validates bytes [start, end) as one JSON object (surrounding whitespace allowed) and returns
+ * its top-level members, or the first problem with its 1-based byte column. Duplicate keys
+ * are all listed, in order (JSON.parse keeps the last).
+ */
+export function scanTopLevel(bytes: Uint8Array, start: number, end: number, special?: MemberScanner): TopLevelScan {
   const members: TopLevelMember[] = [];
   const b = bytes;
   let i = skipWs(b, start, end);
@@ -277,7 +340,8 @@ export function scanTopLevel(bytes: Uint8Array, start: number, end: number): Top
       if (i >= end) return bad(i, 'unexpected end of line');
       if (b[i] !== COLON) return bad(i, "expected ':'");
       const valueStart = skipWs(b, i + 1, end);
-      i = skipValue(b, valueStart, end);
+      const fast = special !== undefined && key === special.key ? special.scan(b, valueStart, end) : -1;
+      i = fast >= 0 && fast <= end ? fast : skipValue(b, valueStart, end);
       if (i < 0) return bad(errorPos, errorMessage);
       members.push({ key, keyStart, valueStart, valueEnd: i });
       i = skipWs(b, i, end);

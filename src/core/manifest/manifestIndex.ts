@@ -11,10 +11,10 @@
  * byte-order mark at the start of the file is not part of the first entry.
  */
 import { OcrAlError } from '../errors';
-import { STRATEGIES, scoreBox, type Strategy } from '../sampling/scores';
+import { AGGREGATES, STRATEGIES, type Aggregate, type Strategy } from '../sampling/scores';
 import type { ByteSource } from './byteSource';
 import { entryProblem } from './entrySchema';
-import { decodeStringBody, scanTopLevel, skipStringBody, skipValue } from './jsonScan';
+import { STRING_STOP, decodeStringBody, scanTopLevel, skipStringBody, skipValue, type MemberScanner } from './jsonScan';
 import {
   DEFAULT_LABEL_ATTRIBUTE,
   KNOWN_KEY_TYPES,
@@ -32,9 +32,13 @@ import type { EntryStatus, EntrySummary, ImageUncertainty, LineProblem, StatusCo
 // ---------------------------------------------------------------------------------------------
 // Per-image score layout
 
-/** How box scores are combined into one image score. */
-export type Aggregate = 'max' | 'mean' | 'sum';
-export const AGGREGATES: readonly Aggregate[] = ['max', 'mean', 'sum'];
+export type { Aggregate };
+
+// Module-level copies of imported bindings: under a CommonJS transform (tsx in tests and
+// benchmarks) every use of an imported name is a property read through a getter, which
+// shows up in per-line loops.
+const skipValueFn = skipValue;
+const scanTopLevelFn = scanTopLevel;
 
 /** Floats kept per image: 4 strategies x 3 aggregates x {all boxes, fields only}. */
 export const IMAGE_SCORE_SLOTS = STRATEGIES.length * AGGREGATES.length * 2;
@@ -387,7 +391,8 @@ class IndexBuilder {
 
   /**
    * Indexes one line: bytes [start, end) of `b` (no '\n'; a trailing '\r' is dropped here),
-   * found at `fileOffset` in the source, with 1-based number `line`.
+   * found at `fileOffset` in the source, with 1-based number `line`. b[end] must exist and be
+   * '\n' (a sentinel the soft-label fast path relies on).
    */
   addLine(b: Uint8Array, start: number, end: number, fileOffset: number, line: number): void {
     this.lineCount = line;
@@ -410,7 +415,11 @@ class IndexBuilder {
     this.lengths[i] = end - start;
     this.lines[i] = line;
     this.scores[i * IMAGE_SCORE_SLOTS] = Number.NaN;
-    const scan = scanTopLevel(b, start, end);
+    const soft = this.soft;
+    soft.out = this.scores;
+    soft.base = i * IMAGE_SCORE_SLOTS;
+    soft.fastAt = -1;
+    const scan = scanTopLevelFn(b, start, end, soft);
     if (!scan.ok) {
       this.malformed(i, `${scan.message} at column ${scan.column}`);
       return;
@@ -451,6 +460,7 @@ class IndexBuilder {
         hasTextract = true;
       }
     }
+    if (softStart < 0) this.scores[i * IMAGE_SCORE_SLOTS] = Number.NaN; // an earlier duplicate may have scored
     if (!hasRef) {
       this.malformed(i, `missing ${SOURCE_REF}`);
       return;
@@ -462,7 +472,7 @@ class IndexBuilder {
     this.refs[i] = ref;
     this.statuses[i] = STATUS_CODE[deriveStatus({ hasLabels, hasSoftLabels: softStart >= 0, hasTextract })];
     if (softStart >= 0) {
-      const problem = this.soft.score(b, softStart, softEnd, this.scores, i * IMAGE_SCORE_SLOTS);
+      const problem = soft.fastAt === softStart ? soft.fastProblem : soft.score(b, softStart, softEnd, this.scores, i * IMAGE_SCORE_SLOTS);
       if (problem !== undefined) {
         this.scores[i * IMAGE_SCORE_SLOTS] = Number.NaN;
         this.softLabelProblems.set(i, problem);
@@ -589,9 +599,9 @@ async function streamLines(
     if (pendingLength > 0) {
       const nl = chunk.indexOf(0x0a);
       const take = nl < 0 ? n : nl;
-      if (pendingLength + take > pending.length) {
+      if (pendingLength + take + 1 > pending.length) {
         let cap = pending.length * 2;
-        while (cap < pendingLength + take) cap *= 2;
+        while (cap < pendingLength + take + 1) cap *= 2;
         const grown = new Uint8Array(cap);
         grown.set(pending.subarray(0, pendingLength));
         pending = grown;
@@ -602,6 +612,7 @@ async function streamLines(
         afterChunk();
         continue;
       }
+      pending[pendingLength] = 0x0a;
       builder.addLine(pending, 0, pendingLength, pendingOffset, ++line);
       pendingLength = 0;
       pos = nl + 1;
@@ -613,9 +624,9 @@ async function streamLines(
       pos = nl + 1;
     }
     if (pos < n) {
-      if (n - pos > pending.length) {
+      if (n - pos + 1 > pending.length) {
         let cap = pending.length * 2;
-        while (cap < n - pos) cap *= 2;
+        while (cap < n - pos + 1) cap *= 2;
         pending = new Uint8Array(cap);
       }
       pending.set(chunk.subarray(pos, n), 0);
@@ -626,7 +637,10 @@ async function streamLines(
     afterChunk();
   }
   await next.catch(() => undefined);
-  if (pendingLength > 0) builder.addLine(pending, 0, pendingLength, pendingOffset, ++line);
+  if (pendingLength > 0) {
+    pending[pendingLength] = 0x0a; // the file's last line has no '\n': give it the sentinel
+    builder.addLine(pending, 0, pendingLength, pendingOffset, ++line);
+  }
   if (signal?.aborted) throw new OcrAlError('Cancelled', 'indexing was cancelled');
 }
 
@@ -638,14 +652,229 @@ async function streamLines(
  * bytes of an already-validated value and writes the IMAGE_SCORE_SLOTS image scores. Numbers
  * are parsed by hand (exact for the usual <= 15-digit decimals), never through JSON.parse.
  */
-class SoftLabelScanner {
+class SoftLabelScanner implements MemberScanner {
+  readonly key = SOFT_LABELS;
   private probs = new Float64Array(4096);
-  private boxStarts: number[] = [];
-  private boxLengths: number[] = [];
-  private boxKeys: number[] = [];
+  private used = 0;
+  private readonly boxStarts: number[] = [];
+  private readonly boxLengths: number[] = [];
+  private readonly boxKeys: number[] = [];
+  /** Where the fast path writes scores: set by the builder before each line. */
+  out = new Float32Array(IMAGE_SCORE_SLOTS);
+  base = 0;
+  /** Offset of the value the fast path last handled (-1: none), and its verdict. */
+  fastAt = -1;
+  fastProblem: string | undefined;
 
-  /** Returns a problem message, or undefined when the scores were written. */
+  private reset(): void {
+    this.used = 0;
+    this.boxStarts.length = 0;
+    this.boxLengths.length = 0;
+    this.boxKeys.length = 0;
+  }
+
+  private push(v: number): void {
+    if (this.used === this.probs.length) {
+      const grown = new Float64Array(this.used * 2);
+      grown.set(this.probs);
+      this.probs = grown;
+    }
+    this.probs[this.used++] = v;
+  }
+
+  /**
+   * MemberScanner: validates and parses the usual shape in one pass. Returns -1 on anything
+   * unusual (the generic validator then decides, and `score` reads it the slow way).
+   * Relies on b[end] being a line-break byte (the builder guarantees it), so token checks
+   * need no bounds test: they fail on that byte, and only whitespace skips are bounded.
+   */
+  scan(b: Uint8Array, start: number, end: number): number {
+    this.fastAt = -1;
+    if (b[start] !== 0x7b) return -1;
+    this.reset();
+    let classes: string[] | undefined;
+    let classesProblem = false;
+    let boxesSeen = false;
+    let i = skipWs(b, start + 1, end);
+    if (b[i] === 0x7d) {
+      i++;
+    } else {
+      for (;;) {
+        if (b[i] !== 0x22) return -1;
+        const keyStart = i + 1;
+        i = skipStringBody(b, keyStart, end);
+        if (i < 0) return -1;
+        const keyLength = i - 1 - keyStart;
+        i = skipWs(b, i, end);
+        if (b[i] !== 0x3a) return -1;
+        i = skipWs(b, i + 1, end);
+        if (keyLength === 5 && bytesEqual(b, keyStart, 'boxes')) {
+          if (b[i] !== 0x7b || boxesSeen) return -1; // unusual: let the slow path explain
+          boxesSeen = true;
+          i = this.scanBoxes(b, i, end);
+          if (i < 0) return -1;
+        } else if (keyLength === 7 && bytesEqual(b, keyStart, 'classes')) {
+          const valueStart = i;
+          i = skipValueFn(b, i, end);
+          if (i < 0) return -1;
+          if (b[valueStart] === 0x6e) {
+            classes = undefined;
+          } else {
+            classes = parseStringArray(b, valueStart, i);
+            classesProblem = classes === undefined;
+          }
+        } else {
+          i = skipValueFn(b, i, end);
+          if (i < 0) return -1;
+        }
+        if (b[i]! <= 0x20) i = skipWs(b, i, end);
+        if (b[i] === 0x2c) {
+          i = skipWs(b, i + 1, end);
+          continue;
+        }
+        if (b[i] !== 0x7d) return -1;
+        i++;
+        break;
+      }
+    }
+    if (i > end) return -1;
+    this.fastAt = start;
+    this.fastProblem = classesProblem
+      ? 'soft-labels.classes must be an array of strings'
+      : !boxesSeen
+        ? 'soft-labels has no boxes'
+        : this.finish(b, classes, this.out, this.base);
+    return i;
+  }
+
+  /** Parses `{"id": [numbers], ...}` strictly; -1 on anything else. */
+  private scanBoxes(b: Uint8Array, i: number, end: number): number {
+    i = skipWs(b, i + 1, end);
+    if (b[i] === 0x7d) return i + 1;
+    const stop = STRING_STOP;
+    for (;;) {
+      if (b[i] !== 0x22) return -1;
+      const keyQuote = i;
+      i++;
+      while (stop[b[i]!] === 0) i++;
+      if (b[i] === 0x22) i++;
+      else {
+        i = skipStringBody(b, i, end);
+        if (i < 0) return -1;
+      }
+      if (b[i] !== 0x3a) {
+        i = skipWs(b, i, end);
+        if (b[i] !== 0x3a) return -1;
+      }
+      i++;
+      if (b[i] !== 0x5b) {
+        i = skipWs(b, i, end);
+        if (b[i] !== 0x5b) return -1;
+      }
+      i++;
+      const boxStart = this.used;
+      if (b[i]! <= 0x20) i = skipWs(b, i, end);
+      if (b[i] !== 0x5d) {
+        for (;;) {
+          i = this.scanNumber(b, i);
+          if (i < 0) return -1;
+          let c = b[i]!;
+          if (c <= 0x20) {
+            i = skipWs(b, i, end);
+            c = b[i]!;
+          }
+          if (c === 0x2c) {
+            i++;
+            if (b[i]! <= 0x20) i = skipWs(b, i, end);
+            continue;
+          }
+          if (c === 0x5d) break;
+          return -1;
+        }
+      }
+      i++; // ']'
+      this.boxStarts.push(boxStart);
+      this.boxLengths.push(this.used - boxStart);
+      this.boxKeys.push(keyQuote);
+      if (b[i]! <= 0x20) i = skipWs(b, i, end);
+      if (b[i] === 0x2c) {
+        i++;
+        if (b[i]! <= 0x20) i = skipWs(b, i, end);
+        continue;
+      }
+      if (b[i] === 0x7d) return i + 1;
+      return -1;
+    }
+  }
+
+  /**
+   * Validates (JSON grammar) and parses one number at i; returns the offset past it or -1.
+   * Up to 15 significant digits and |exponent| <= 22, mantissa / 10^k is a single correctly
+   * rounded operation, so the value equals JSON.parse's. Longer mantissas (float32 printed
+   * with 17 digits) are within a few ulps, far below the float32 precision of the scores.
+   */
+  private scanNumber(b: Uint8Array, i: number): number {
+    const start = i;
+    let neg = false;
+    let c = b[i]!;
+    if (c === 0x2d) {
+      neg = true;
+      c = b[++i]!;
+    }
+    let mantissa = 0;
+    let digits = 0;
+    let scale = 0;
+    if (c === 0x30) {
+      c = b[++i]!;
+    } else if (c > 0x30 && c <= 0x39) {
+      do {
+        mantissa = mantissa * 10 + (c - 0x30);
+        digits++;
+        c = b[++i]!;
+      } while (c >= 0x30 && c <= 0x39);
+    } else {
+      return -1;
+    }
+    if (c === 0x2e) {
+      c = b[++i]!;
+      if (!(c >= 0x30 && c <= 0x39)) return -1;
+      do {
+        mantissa = mantissa * 10 + (c - 0x30);
+        if (mantissa !== 0) digits++;
+        scale++;
+        c = b[++i]!;
+      } while (c >= 0x30 && c <= 0x39);
+    }
+    if (c === 0x65 || c === 0x45) {
+      c = b[++i]!;
+      let expNeg = false;
+      if (c === 0x2b || c === 0x2d) {
+        expNeg = c === 0x2d;
+        c = b[++i]!;
+      }
+      if (!(c >= 0x30 && c <= 0x39)) return -1;
+      let exp = 0;
+      do {
+        if (exp < 100000) exp = exp * 10 + (c - 0x30);
+        c = b[++i]!;
+      } while (c >= 0x30 && c <= 0x39);
+      scale += expNeg ? exp : -exp;
+    }
+    let v: number;
+    if (digits <= 308 && scale >= 0 && scale <= 22) v = mantissa / POW10[scale]!;
+    else if (digits <= 308 && scale < 0 && scale >= -22) v = mantissa * POW10[-scale]!;
+    else v = Number(String.fromCharCode.apply(null, b.subarray(start, i) as unknown as number[]));
+    this.push(neg ? -v : v);
+    return i;
+  }
+
+  /**
+   * The slow path, for soft labels the fast path declined: reads an already-validated value
+   * leniently and explains what is unusable. Returns a problem, or undefined when the scores
+   * were written.
+   */
   score(b: Uint8Array, start: number, end: number, out: Float32Array, base: number): string | undefined {
+    this.reset();
     let i = skipWs(b, start + 1, end); // past '{'
     let classes: string[] | undefined;
     let boxesStart = -1;
@@ -657,7 +886,7 @@ class SoftLabelScanner {
       i = skipWs(b, i, end) + 1; // ':'
       i = skipWs(b, i, end);
       const valueStart = i;
-      i = skipValue(b, i, end);
+      i = skipValueFn(b, i, end);
       if (keyEnd - keyStart === 5 && bytesEqual(b, keyStart, 'boxes')) {
         boxesStart = valueStart;
         boxesEnd = i;
@@ -674,15 +903,6 @@ class SoftLabelScanner {
     }
     if (boxesStart < 0) return 'soft-labels has no boxes';
     if (b[boxesStart] !== 0x7b) return 'soft-labels.boxes must be an object';
-    const n = classes ? classes.length : DEFAULT_CLASS_COUNT;
-    const other = classes ? classes.indexOf(OTHER_CLASS) : DEFAULT_OTHER_INDEX;
-    if (n < 2) return 'soft-labels.classes must name at least 2 classes';
-
-    // Pass 1: parse every box's probabilities into one flat array.
-    this.boxStarts.length = 0;
-    this.boxLengths.length = 0;
-    this.boxKeys.length = 0;
-    let used = 0;
     i = skipWs(b, boxesStart + 1, boxesEnd);
     while (b[i] !== 0x7d) {
       const keyStart = i;
@@ -690,53 +910,84 @@ class SoftLabelScanner {
       i = skipWs(b, i, boxesEnd) + 1;
       i = skipWs(b, i, boxesEnd);
       if (b[i] !== 0x5b) return `soft-labels.boxes.${boxKeyOf(b, keyStart)} must be an array of probabilities`;
-      const boxStart = used;
+      const boxStart = this.used;
       i = skipWs(b, i + 1, boxesEnd);
       if (b[i] !== 0x5d) {
         for (;;) {
           const c = b[i]!;
           if (c !== 0x2d && (c < 0x30 || c > 0x39)) return `soft-labels.boxes.${boxKeyOf(b, keyStart)} must be an array of probabilities`;
-          if (used === this.probs.length) {
-            const grown = new Float64Array(used * 2);
-            grown.set(this.probs);
-            this.probs = grown;
-          }
-          i = parseNumber(b, i, boxesEnd);
-          this.probs[used++] = parsedNumber;
+          i = this.scanNumber(b, i);
           i = skipWs(b, i, boxesEnd);
           if (b[i] === 0x5d) break;
           i = skipWs(b, i + 1, boxesEnd); // ','
         }
       }
       i++; // ']'
-      const length = used - boxStart;
-      if (length !== n) {
-        return `soft-labels.boxes.${boxKeyOf(b, keyStart)} has ${length} probabilities, expected ${n}`;
-      }
       this.boxStarts.push(boxStart);
+      this.boxLengths.push(this.used - boxStart);
       this.boxKeys.push(keyStart);
       i = skipWs(b, i, boxesEnd);
       if (b[i] === 0x2c) i = skipWs(b, i + 1, boxesEnd);
     }
+    return this.finish(b, classes, out, base);
+  }
 
-    // Pass 2: score each box, aggregate per image.
+  /** Checks the parsed boxes against the class count and writes the image scores. */
+  private finish(b: Uint8Array, classes: string[] | undefined, out: Float32Array, base: number): string | undefined {
+    const n = classes ? classes.length : DEFAULT_CLASS_COUNT;
+    const other = classes ? classes.indexOf(OTHER_CLASS) : DEFAULT_OTHER_INDEX;
+    if (n < 2) return 'soft-labels.classes must name at least 2 classes';
     const count = this.boxStarts.length;
-    const acc = new Float64Array(IMAGE_SCORE_SLOTS); // max/sum per (strategy, fieldsOnly)
+    for (let k = 0; k < count; k++) {
+      if (this.boxLengths[k] !== n) {
+        return `soft-labels.boxes.${boxKeyOf(b, this.boxKeys[k]!)} has ${this.boxLengths[k]} probabilities, expected ${n}`;
+      }
+    }
+    const acc = this.acc;
+    acc.fill(0);
     let fieldBoxes = 0;
     const p = this.probs;
+    const logN = Math.log(n);
+    const box = this.boxScores;
     for (let k = 0; k < count; k++) {
+      // The four scores of src/core/sampling/scores.ts (same formulas, same operation order),
+      // fused into one pass for the top two and one for the entropy instead of four calls.
       const off = this.boxStarts[k]!;
+      let sum = 0;
+      let p1 = -1;
+      let p2 = -1;
       let top = 0;
-      for (let c = 1; c < n; c++) if (p[off + c]! > p[off + top]!) top = c;
+      let usable = true;
+      for (let c = 0; c < n; c++) {
+        const v = p[off + c]!;
+        if (!(v >= 0) || v === Infinity) usable = false;
+        sum += v;
+        if (v > p1) {
+          p2 = p1;
+          p1 = v;
+          top = c;
+        } else if (v > p2) {
+          p2 = v;
+        }
+      }
+      if (!usable || !(sum > 0)) {
+        return `soft-labels.boxes.${boxKeyOf(b, this.boxKeys[k]!)} has unusable probabilities (negative or all zero)`;
+      }
+      let h = 0;
+      for (let c = 0; c < n; c++) {
+        const q = p[off + c]! / sum;
+        if (q > 0) h -= q * Math.log(q);
+      }
+      box[0] = clamp01(((1 - p1 / sum) * n) / (n - 1));
+      box[1] = clamp01(1 - (p1 - p2) / sum);
+      box[2] = clamp01(p2 / p1);
+      box[3] = clamp01(h / logN);
       const isField = top !== other;
       if (isField) fieldBoxes++;
-      for (let s = 0; s < STRATEGIES.length; s++) {
-        const v = scoreBox(STRATEGIES[s]!, p, off, n);
-        if (Number.isNaN(v)) {
-          return `soft-labels.boxes.${boxKeyOf(b, this.boxKeys[k]!)} has unusable probabilities (negative or all zero)`;
-        }
-        const slotMax = (s * 3 + 0) * 2;
-        const slotSum = (s * 3 + 2) * 2;
+      for (let s = 0; s < 4; s++) {
+        const v = box[s]!;
+        const slotMax = s * 6;
+        const slotSum = s * 6 + 4;
         if (v > acc[slotMax]!) acc[slotMax] = v;
         acc[slotSum] += v;
         if (isField) {
@@ -745,10 +996,10 @@ class SoftLabelScanner {
         }
       }
     }
-    for (let s = 0; s < STRATEGIES.length; s++) {
-      const slotMax = (s * 3 + 0) * 2;
-      const slotMean = (s * 3 + 1) * 2;
-      const slotSum = (s * 3 + 2) * 2;
+    for (let s = 0; s < 4; s++) {
+      const slotMax = s * 6;
+      const slotMean = s * 6 + 2;
+      const slotSum = s * 6 + 4;
       out[base + slotMax] = acc[slotMax]!;
       out[base + slotMax + 1] = acc[slotMax + 1]!;
       out[base + slotSum] = acc[slotSum]!;
@@ -758,6 +1009,13 @@ class SoftLabelScanner {
     }
     return undefined;
   }
+
+  private readonly acc = new Float64Array(IMAGE_SCORE_SLOTS);
+  private readonly boxScores = new Float64Array(4);
+}
+
+function clamp01(x: number): number {
+  return x < 0 ? 0 : x > 1 ? 1 : x;
 }
 
 function skipWs(b: Uint8Array, i: number, end: number): number {
@@ -796,63 +1054,3 @@ function parseStringArray(b: Uint8Array, start: number, end: number): string[] |
 }
 
 const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
-let parsedNumber = 0;
-
-/**
- * Parses a validated JSON number at i into `parsedNumber`; returns the offset past it. With at
- * most 15 significant digits and a small exponent, mantissa / 10^k is one correctly rounded
- * IEEE operation, so the result equals JSON.parse's; anything else falls back to Number().
- */
-function parseNumber(b: Uint8Array, i: number, end: number): number {
-  const start = i;
-  let neg = false;
-  if (b[i] === 0x2d) {
-    neg = true;
-    i++;
-  }
-  let mantissa = 0;
-  let digits = 0;
-  let scale = 0;
-  let c = 0;
-  while (i < end && (c = b[i]!) >= 0x30 && c <= 0x39) {
-    mantissa = mantissa * 10 + (c - 0x30);
-    if (mantissa !== 0) digits++;
-    i++;
-  }
-  if (i < end && b[i] === 0x2e) {
-    i++;
-    while (i < end && (c = b[i]!) >= 0x30 && c <= 0x39) {
-      mantissa = mantissa * 10 + (c - 0x30);
-      if (mantissa !== 0) digits++;
-      scale++;
-      i++;
-    }
-  }
-  let exact = digits <= 15;
-  if (i < end && (b[i] === 0x65 || b[i] === 0x45)) {
-    i++;
-    let expNeg = false;
-    if (b[i] === 0x2b) i++;
-    else if (b[i] === 0x2d) {
-      expNeg = true;
-      i++;
-    }
-    let exp = 0;
-    while (i < end && (c = b[i]!) >= 0x30 && c <= 0x39) {
-      exp = exp * 10 + (c - 0x30);
-      if (exp > 1000) exact = false;
-      i++;
-    }
-    scale += expNeg ? exp : -exp;
-  }
-  if (exact && scale >= 0 && scale <= 22) {
-    const v = mantissa / POW10[scale]!;
-    parsedNumber = neg ? -v : v;
-  } else if (exact && scale < 0 && scale >= -22) {
-    const v = mantissa * POW10[-scale]!;
-    parsedNumber = neg ? -v : v;
-  } else {
-    parsedNumber = Number(String.fromCharCode.apply(null, b.subarray(start, i) as unknown as number[]));
-  }
-  return i;
-}

@@ -1,0 +1,29 @@
+/**
+ * One measured indexing run, in its own process so its peak RSS is the index's alone.
+ * Usage: node --import tsx bench/index/child.ts cold|warm MANIFEST CACHE_DIR
+ * Prints one JSON line: {ms, firstPageMs, entries, fromCache, maxRssMb}.
+ */
+import * as fs from 'node:fs/promises';
+import { fileByteSource } from '../../src/core/manifest/byteSource';
+import { openManifestIndex } from '../../src/core/manifest/indexCache';
+
+async function run(): Promise<void> {
+  const [mode, manifest, cacheDir] = process.argv.slice(2);
+  if (!manifest || !cacheDir || (mode !== 'cold' && mode !== 'warm')) throw new Error('usage: child.ts cold|warm MANIFEST CACHE_DIR');
+  const source = fileByteSource(fs, manifest);
+  const t0 = performance.now();
+  const open = openManifestIndex(fs, source, { cacheDir });
+  let firstPageMs = 0;
+  void open.firstPage(50).then(() => (firstPageMs = performance.now() - t0));
+  const index = await open.done;
+  const ms = performance.now() - t0;
+  await open.cacheSettled;
+  const fromCache = await open.fromCache;
+  const result = { ms, firstPageMs, entries: index.entryCount, fromCache, maxRssMb: process.resourceUsage().maxRSS / 1024 };
+  process.stdout.write(JSON.stringify(result) + '\n');
+}
+
+run().catch((error: unknown) => {
+  process.stderr.write(String(error) + '\n');
+  process.exitCode = 1;
+});

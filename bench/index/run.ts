@@ -1,0 +1,124 @@
+/**
+ * Index benchmark (issue 2): on a >= 1 GB synthetic manifest (40k lines, 60 inline WORD
+ * blocks with soft labels over 11 classes each), prints in one run the throughput of a plain
+ * sequential read, a plain newline scan, naive per-line JSON.parse and our cold index, with
+ * ratios, plus warm reopen time (cache hit) and the index process's peak RSS.
+ * All reads are from the page cache (the file is read once first), so the numbers compare
+ * CPU work, not the disk.
+ *
+ * The manifest is generated once into bench/.data/ (gitignored). Env: BENCH_INDEX_LINES
+ * (default 40000) to try other sizes.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs/promises';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { writeSyntheticManifest } from '../../scripts/genManifest';
+
+const LINES = Number(process.env.BENCH_INDEX_LINES ?? 40000);
+const WORDS = 60;
+const SEED = 42;
+const CHUNK = 4 * 1024 * 1024;
+const root = path.resolve(__dirname, '..', '..');
+const dataDir = path.join(root, 'bench', '.data');
+const manifest = path.join(dataDir, `index-${LINES}x${WORDS}-s${SEED}.jsonl`);
+
+async function ensureManifest(): Promise<number> {
+  if (!existsSync(manifest)) {
+    await fs.mkdir(dataDir, { recursive: true });
+    process.stdout.write(`generating ${manifest} (once) ...\n`);
+    const temp = `${manifest}.tmp`;
+    const t0 = performance.now();
+    await writeSyntheticManifest(temp, { lines: LINES, words: WORDS, seed: SEED });
+    await fs.rename(temp, manifest);
+    process.stdout.write(`  done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  }
+  return (await fs.stat(manifest)).size;
+}
+
+/** Calls `each(buffer, n)` for every 4 MiB chunk of the manifest. */
+async function readAll(each: (b: Buffer, n: number) => void): Promise<void> {
+  const handle = await fs.open(manifest, 'r');
+  const buffer = Buffer.allocUnsafe(CHUNK);
+  try {
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, CHUNK, null);
+      if (bytesRead === 0) break;
+      each(buffer, bytesRead);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+async function timed(run: () => Promise<void>): Promise<number> {
+  const t0 = performance.now();
+  await run();
+  return performance.now() - t0;
+}
+
+function child(mode: 'cold' | 'warm', cacheDir: string): { ms: number; firstPageMs: number; entries: number; fromCache: boolean; maxRssMb: number } {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'child.ts'), mode, manifest, cacheDir], { cwd: root, encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').pop()!);
+}
+
+async function main(): Promise<void> {
+  const size = await ensureManifest();
+  const mb = size / 1e6;
+  const rate = (ms: number): number => mb / (ms / 1000);
+  process.stdout.write(`manifest: ${manifest}\n  ${LINES} lines, ${(size / 1e9).toFixed(2)} GB, ${os.cpus().length} cpus, node ${process.version}\n`);
+  await readAll(() => undefined); // page-cache warm-up
+
+  const readMs = await timed(() => readAll(() => undefined));
+  let newlines = 0;
+  const scanMs = await timed(() =>
+    readAll((b, n) => {
+      for (let i = b.indexOf(10); i >= 0 && i < n; i = b.indexOf(10, i + 1)) newlines++;
+    }),
+  );
+  let parsed = 0;
+  const decoder = new TextDecoder();
+  const naiveMs = await timed(async () => {
+    let carry = '';
+    await readAll((b, n) => {
+      const text = carry + decoder.decode(b.subarray(0, n), { stream: true });
+      const lines = text.split('\n');
+      carry = lines.pop()!;
+      for (const line of lines) if (line.trim()) parsed += JSON.parse(line) ? 1 : 0;
+    });
+    if (carry.trim()) parsed += JSON.parse(carry) ? 1 : 0;
+  });
+
+  const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'ocr-al-bench-'));
+  try {
+    const cold = child('cold', cacheDir);
+    const warm = child('warm', cacheDir);
+    const coldRate = rate(cold.ms);
+    const row = (name: string, ms: number, extra = ''): string => `  ${name.padEnd(26)} ${(ms / 1000).toFixed(2).padStart(7)} s ${rate(ms).toFixed(0).padStart(6)} MB/s${extra}\n`;
+    process.stdout.write('\n');
+    process.stdout.write(row('plain sequential read', readMs));
+    process.stdout.write(row('plain newline scan', scanMs, `   (${newlines} lines)`));
+    process.stdout.write(row('naive JSON.parse per line', naiveMs, `   (${parsed} entries)`));
+    process.stdout.write(row('ocr-al cold index', cold.ms, `   (${cold.entries} entries, first page ${cold.firstPageMs.toFixed(0)} ms)`));
+    process.stdout.write('\n');
+    const ratioNaive = coldRate / rate(naiveMs);
+    const ratioScan = coldRate / rate(scanMs);
+    const ratioRead = coldRate / rate(readMs);
+    const verdict = (ok: boolean): string => (ok ? 'ok' : 'MISSED');
+    process.stdout.write(`  cold index / naive JSON.parse  ${ratioNaive.toFixed(2)}x   target >= 2x    ${verdict(ratioNaive >= 2)}\n`);
+    process.stdout.write(`  cold index / newline scan      ${(ratioScan * 100).toFixed(0)}%    target >= 20%   ${verdict(ratioScan >= 0.2)}\n`);
+    process.stdout.write(`  cold index / plain read        ${(ratioRead * 100).toFixed(0)}%    (DESIGN.md: >= 40%)\n`);
+    process.stdout.write(`  warm reopen (cache hit: ${warm.fromCache})  ${warm.ms.toFixed(1)} ms   target < 100 ms ${verdict(warm.fromCache && warm.ms < 100)}\n`);
+    process.stdout.write(`  peak RSS, cold index process   ${cold.maxRssMb.toFixed(0)} MB   target < 256 MB ${verdict(cold.maxRssMb < 256)}\n`);
+    process.stdout.write(`  peak RSS, warm reopen process  ${warm.maxRssMb.toFixed(0)} MB\n`);
+    if (cold.entries !== parsed) process.stdout.write(`  WARNING: index saw ${cold.entries} entries, JSON.parse ${parsed}\n`);
+  } finally {
+    rmSync(cacheDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(String(error) + '\n');
+  process.exitCode = 1;
+});
