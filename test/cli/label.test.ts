@@ -146,3 +146,16 @@ test('real Textract response by textract-ref, image size read from the PNG heade
     await b.cleanup();
   }
 });
+
+test('--label-attribute must be a plain key, not a ref, a metadata key or __proto__', async () => {
+  const b = await batch();
+  try {
+    for (const attr of ['source-ref', 'textract-ref', 'labels-metadata', '__proto__', '', 'a b']) {
+      const run = await runCli(['label', b.manifest, '--ref', 'a.png', '--box', wordId('a.png', 0), '--class', 'sex', '--label-attribute', attr]);
+      assert.equal(run.code, 2, attr);
+      assert.match(run.stderr, /cannot hold labels/);
+    }
+  } finally {
+    await b.cleanup();
+  }
+});

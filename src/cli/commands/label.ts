@@ -33,7 +33,8 @@ export const labelCommand: CliCommand = async (argv, io) => {
   if (!box) throw new OcrAlError('BadInput', '--box is required');
   if (!className) throw new OcrAlError('BadInput', '--class is required');
   const attribute = values['label-attribute'] ?? DEFAULT_LABEL_ATTRIBUTE;
-  if (attribute === '' || attribute === 'source-ref' || attribute.endsWith('-ref')) {
+  // A label attribute is a plain manifest key; refs, metadata keys and `__proto__` are not.
+  if (!/^[\w.:-]+$/.test(attribute) || attribute.endsWith('-ref') || attribute.endsWith('-metadata') || attribute === '__proto__') {
     throw new OcrAlError('BadInput', `--label-attribute ${JSON.stringify(attribute)} cannot hold labels`);
   }
   const manifestPath = path.resolve(io.cwd, positionals[0]!);
