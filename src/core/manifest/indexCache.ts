@@ -9,7 +9,7 @@
  * Key: the source identity (size + mtime locally, ETag on S3), a content fingerprint
  * (SHA-1 of the size and the first and last 64 KiB: catches a rewrite that kept size and
  * mtime), the label attribute and the format version. Any mismatch, a truncated or corrupt
- * file (checked with a SHA-1 of the body) means a rebuild; the cache is never trusted over the
+ * file (checked with a 32-bit checksum of the body) means a rebuild; the cache is never trusted over the
  * manifest. Writes are atomic (temp file + rename) so a crash leaves the old cache or none.
  *
  * Format: "OCRALIDX" | u32 header length | JSON header | padding to 8 | sections, each
@@ -26,7 +26,7 @@ import { DEFAULT_LABEL_ATTRIBUTE } from './status';
 import type { EntrySummary } from './types';
 
 /** Bumped whenever the layout or the meaning of any stored field changes. */
-export const INDEX_FORMAT_VERSION = 1;
+export const INDEX_FORMAT_VERSION = 2;
 const MAGIC = 'OCRALIDX';
 const FINGERPRINT_SPAN = 64 * 1024;
 
@@ -77,7 +77,7 @@ interface Header {
   readonly entryCount: number;
   readonly slots: number;
   readonly bodyLength: number;
-  readonly bodySha1: string;
+  readonly bodyChecksum: number;
 }
 
 interface StringsBlob {
@@ -123,7 +123,7 @@ export function encodeIndex(index: ManifestIndex, key: CacheKey): Uint8Array {
     entryCount: n,
     slots: IMAGE_SCORE_SLOTS,
     bodyLength,
-    bodySha1: createHash('sha1').update(body).digest('hex'),
+    bodyChecksum: checksum32(body),
   };
   const headerBytes = new TextEncoder().encode(JSON.stringify(header));
   const bodyStart = align8(12 + headerBytes.length);
@@ -159,7 +159,7 @@ export function decodeIndex(data: Uint8Array, expected: CacheKey, source: ByteSo
     const bodyStart = align8(12 + headerLength);
     if (data.length !== bodyStart + header.bodyLength) return undefined;
     let body = data.subarray(bodyStart);
-    if (createHash('sha1').update(body).digest('hex') !== header.bodySha1) return undefined;
+    if (checksum32(body) !== header.bodyChecksum) return undefined;
     // Typed-array views need aligned offsets; copy once if the buffer is not 8-aligned.
     if (body.byteOffset % 8 !== 0) body = body.slice();
     const n = header.entryCount;
@@ -198,6 +198,19 @@ export function decodeIndex(data: Uint8Array, expected: CacheKey, source: ByteSo
   } catch {
     return undefined; // corrupt: rebuild
   }
+}
+
+/**
+ * A fast 32-bit checksum (FNV-1a over 32-bit words) of the body: it only has to catch a
+ * damaged or foreign file (renames make torn writes impossible), and SHA-1 over a few MB
+ * would be most of the warm-open budget on a busy machine.
+ */
+export function checksum32(bytes: Uint8Array): number {
+  let h = 0x811c9dc5;
+  const words = bytes.byteOffset % 4 === 0 ? new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length >> 2) : new Int32Array(bytes.slice(0, bytes.length & ~3).buffer);
+  for (let i = 0; i < words.length; i++) h = Math.imul(h ^ words[i]!, 0x01000193);
+  for (let i = bytes.length & ~3; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return h >>> 0;
 }
 
 function bytesOf(view: ArrayBufferView): Uint8Array {
