@@ -22,9 +22,6 @@ import { type EditRecord, type JournalState, type LabelEdit, type PendingEdit, p
 import { type BatchLocation, resolveRefOnDisk } from './refs';
 import { findLineByRef, openManifest, sourceRefOf } from './manifestLines';
 
-/** The label attribute when none is given. */
-export const DEFAULT_LABEL_ATTRIBUTE = 'labels';
-
 /** The per-batch class set file (a Ground Truth label-category config). */
 export const CLASS_SET_FILE = 'classes.json';
 
