@@ -168,6 +168,17 @@ export class BatchesModel {
     this.deps.onDidChange(undefined);
   }
 
+  /** Forgets the listing and the indexes of one kind of batch (e.g. S3, after the AWS profile changed). */
+  refreshKind(kind: Batch['kind']): void {
+    for (const [id, node] of this.nodes) {
+      if (node.batch.kind !== kind) continue;
+      const state = this.states.get(id);
+      if (state) abortPhase(state.phase);
+      this.states.delete(id);
+    }
+    this.relist();
+  }
+
   /** Forgets the listing only (batches appeared or disappeared); indexes stay. */
   relist(): void {
     this.listing = undefined;
@@ -280,6 +291,11 @@ export class BatchesModel {
         if (current.phase !== phase) return;
         current.phase = { name: 'ready', index };
         this.deps.onDidChange(node);
+        // Sort the entries now, in the background, so that expanding the batch later only
+        // slices a cached order (sorting 100k entries takes tens of milliseconds).
+        setTimeout(() => {
+          if (current.phase.name === 'ready' && current.phase.index === index) index.pageTotal(this.pageOptions());
+        }, 0);
       },
       (error: unknown) => {
         if (current.phase !== phase) return;
@@ -348,8 +364,12 @@ export class BatchesModel {
     return [];
   }
 
+  private pageOptions(): PageOptions {
+    return { sort: this._options.sort, status: this._options.status, strategy: SORT_STRATEGY };
+  }
+
   private page(node: BatchNode, index: ManifestIndex, shown: number): TreeNode[] {
-    const options: PageOptions = { sort: this._options.sort, status: this._options.status, strategy: SORT_STRATEGY };
+    const options = this.pageOptions();
     const total = index.pageTotal(options);
     if (total === 0) {
       const text = this._options.status ? `No ${this._options.status} entries` : 'No entries';

@@ -56,7 +56,7 @@ export function activate(context: vscode.ExtensionContext): void {
       if (affects(event, 'aws')) {
         void statusBar.update();
         // Other credentials may see other objects: reopen everything from S3.
-        tree.model.refresh();
+        tree.model.refreshKind('s3');
       } else if (affects(event, 'labelAttribute')) {
         tree.model.refresh();
       } else if (affects(event, 's3Locations', 'batchGlob')) {
