@@ -88,7 +88,7 @@ test('valid lines: accepted, with the top-level keys and value ranges JSON.parse
     const parsed = JSON.parse(text) as Record<string, unknown>;
     assert.deepEqual(new Set(result.members.map((m) => m.key)), new Set(Object.keys(parsed)), text);
     // The last occurrence of a key is the value JSON.parse keeps.
-    for (const m of result.members.filter((m, k, all) => all.findLastIndex((o) => o.key === m.key) === k)) {
+    for (const m of result.members.filter((m, k, all) => !all.slice(k + 1).some((o) => o.key === m.key))) {
       assert.deepEqual(JSON.parse(decoder.decode(bytes.subarray(m.valueStart, m.valueEnd))), parsed[m.key], `${text} key ${m.key}`);
       assert.equal(bytes[m.keyStart], 0x22);
     }
