@@ -159,3 +159,32 @@ test('--label-attribute must be a plain key, not a ref, a metadata key or __prot
     await b.cleanup();
   }
 });
+
+test('page-num picks the page of a multi-page Textract result (real async response)', async (t) => {
+  const file = path.join(REAL, 'get-document-text-detection__multipage-2p.json');
+  try {
+    await fs.access(file);
+  } catch {
+    t.skip(`real fixture not found: ${file}`);
+    return;
+  }
+  const response = JSON.parse(await fs.readFile(file, 'utf8')) as { Blocks: { Id: string; BlockType: string; Page: number }[] };
+  const onPage2 = response.Blocks.find((x) => x.BlockType === 'WORD' && x.Page === 2)!;
+  const size = { width: 1700, height: 2200 };
+  const b = await makeBatch(
+    [
+      JSON.stringify({ 'source-ref': 'doc-1.png', 'source-size': size, 'textract-ref': 'doc.json', 'page-num': 1 }),
+      JSON.stringify({ 'source-ref': 'doc-2.png', 'source-size': size, 'textract-ref': 'doc.json', 'page-num': 2 }),
+    ].join('\n') + '\n',
+  );
+  try {
+    await fs.copyFile(file, path.join(b.dir, 'doc.json'));
+    const wrongPage = await runCli(['label', b.manifest, '--ref', 'doc-1.png', '--box', onPage2.Id, '--class', 'mrz']);
+    assert.equal(wrongPage.code, 2);
+    assert.match(wrongPage.stderr, /is on page 2, not on page-num 1 of doc-1\.png/);
+    const rightPage = await runCli(['label', b.manifest, '--ref', 'doc-2.png', '--box', onPage2.Id, '--class', 'mrz']);
+    assert.equal(rightPage.code, 0, rightPage.stderr);
+  } finally {
+    await b.cleanup();
+  }
+});
