@@ -133,13 +133,6 @@ export class BatchesTree extends Disposable implements vscode.TreeDataProvider<T
   fire(node?: BatchNode): void {
     this.changes.fire(node);
   }
-
-  /** The nodes the user selected, falling back to the clicked one. */
-  selection(clicked: unknown): TreeNode[] {
-    const selected = this.view.selection;
-    if (isTreeNode(clicked) && !selected.includes(clicked)) return [clicked];
-    return selected.length ? [...selected] : isTreeNode(clicked) ? [clicked] : [];
-  }
 }
 
 /** Narrowing for command arguments, which arrive as `unknown`. */

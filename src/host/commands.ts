@@ -109,7 +109,8 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Command
 
   register('ocrActiveLearning.removeS3Location', async (arg) => {
     const current = deps.settings().s3Locations;
-    let location = isTreeNode(arg) && arg.type === 'message' ? arg.location : isBatchNode(arg) && arg.batch.kind === 's3' ? undefined : typeof arg === 'string' ? arg : undefined;
+    // From the row of a location that failed to list, from a script (a string), or picked.
+    let location = isTreeNode(arg) && arg.type === 'message' ? arg.location : typeof arg === 'string' ? arg : undefined;
     if (location === undefined) {
       if (!current.length) {
         void vscode.window.showInformationMessage('There are no S3 batch locations to remove.');
