@@ -10,7 +10,8 @@
  */
 import * as path from 'node:path';
 import { OcrAlError } from '../../core/errors';
-import { fileByteSource } from '../../core/manifest/byteSource';
+import { type ByteSource, fileByteSource } from '../../core/manifest/byteSource';
+import { scanTopLevel } from '../../core/manifest/jsonScan';
 import { fileIdentity, writeFileAtomic } from '../../core/manifest/atomicWrite';
 import { openManifestIndex } from '../../core/manifest/indexCache';
 import { pendingEdits, readJournal } from '../../core/manifest/journal';
@@ -86,7 +87,8 @@ export const sampleCommand: CliCommand = async (argv, io) => {
   await opened.cacheSettled;
 
   const input = await selectionInput(io, manifestPath, index, strategy, aggregate, values['fields-only'] === true, seed);
-  const lineCache = new Map<number, Record<string, unknown>>();
+  // Lines read for --group-by, kept for --out (the same bytes, read once).
+  const lineCache = new Map<number, Uint8Array>();
   const selection = await selectImages(input, {
     budget,
     threshold,
@@ -95,9 +97,9 @@ export const sampleCommand: CliCommand = async (argv, io) => {
       groupBy === undefined
         ? undefined
         : async (i) => {
-            const entry = await readValue(index, i);
-            lineCache.set(i, entry);
-            return groupKey(entry[groupBy]);
+            const bytes = await readLine(index, source, i);
+            lineCache.set(i, bytes);
+            return groupKey(topLevelValue(index, i, bytes, groupBy));
           },
   });
 
@@ -107,7 +109,7 @@ export const sampleCommand: CliCommand = async (argv, io) => {
     score: strategy === 'random' ? score : float32Shortest(score),
   }));
   if (outPath !== undefined) {
-    await writeInputManifest(io, index, source, selection.selected.map((s) => s.index), outPath);
+    await writeInputManifest(io, index, source, selection.selected.map((s) => s.index), outPath, lineCache);
   }
 
   const problems = index.softLabelProblems;
@@ -186,13 +188,38 @@ async function journalLabelState(io: CliIo, manifestPath: string, labelAttribute
   return state;
 }
 
-async function readValue(index: ManifestIndex, i: number): Promise<Record<string, unknown>> {
-  const entry = await index.readEntry(i);
-  if (!entry.value) {
-    throw new OcrAlError('Conflict', `${index.sourceName} changed since it was indexed (line ${index.lineOf(i)} no longer parses); run again`);
+/**
+ * The bytes of entry i's line, checked to be the line the index describes (same length, same
+ * `source-ref`): a manifest rewritten since it was indexed aborts the command rather than
+ * sampling or writing stale lines.
+ */
+async function readLine(index: ManifestIndex, source: ByteSource, i: number): Promise<Uint8Array> {
+  const { offsets, lengths } = index.parts;
+  const bytes = await source.read(offsets[i]!, lengths[i]!);
+  const ref = bytes.length === lengths[i] ? topLevelValue(index, i, bytes, 'source-ref') : undefined;
+  if (ref !== index.refOf(i)) {
+    throw new OcrAlError('Conflict', `${index.sourceName} changed since it was indexed (line ${index.lineOf(i)}); run again`);
   }
-  return entry.value;
+  return bytes;
 }
+
+/**
+ * One top-level key's value of a line, parsed from its bytes alone: the scanner finds the
+ * value's span without building the rest of the line (a line can hold a whole Textract
+ * response), so grouping reads stay cheap even when every line must be looked at.
+ */
+function topLevelValue(index: ManifestIndex, i: number, bytes: Uint8Array, key: string): unknown {
+  const scan = scanTopLevel(bytes, 0, bytes.length);
+  if (!scan.ok) throw new OcrAlError('Conflict', `${index.sourceName} changed since it was indexed (line ${index.lineOf(i)} no longer parses); run again`);
+  let found: unknown;
+  for (const m of scan.members) {
+    // The last duplicate wins, as in JSON.parse.
+    if (m.key === key) found = JSON.parse(utf8.decode(bytes.subarray(m.valueStart, m.valueEnd)));
+  }
+  return found;
+}
+
+const utf8 = new TextDecoder();
 
 /** A `--group-by` value as a group name: strings as they are, other JSON as its text. */
 function groupKey(value: unknown): string | undefined {
@@ -204,22 +231,18 @@ function groupKey(value: unknown): string | undefined {
  * Writes the picked lines, in rank order, as a Ground Truth input manifest: each line's bytes
  * exactly as in the manifest (so every key survives), then '\n'. Atomic: temp + fsync + rename.
  */
-async function writeInputManifest(io: CliIo, index: ManifestIndex, source: ReturnType<typeof fileByteSource>, picked: readonly number[], outPath: string) {
-  const { offsets, lengths } = index.parts;
+async function writeInputManifest(
+  io: CliIo,
+  index: ManifestIndex,
+  source: ByteSource,
+  picked: readonly number[],
+  outPath: string,
+  lineCache: ReadonlyMap<number, Uint8Array>,
+) {
   const parts: Uint8Array[] = [];
   let total = 0;
-  const utf8 = new TextDecoder();
   for (const i of picked) {
-    const bytes = await source.read(offsets[i]!, lengths[i]!);
-    let ref: unknown;
-    try {
-      ref = (JSON.parse(utf8.decode(bytes)) as Record<string, unknown>)['source-ref'];
-    } catch {
-      ref = undefined;
-    }
-    if (bytes.length !== lengths[i] || ref !== index.refOf(i)) {
-      throw new OcrAlError('Conflict', `${index.sourceName} changed since it was indexed (line ${index.lineOf(i)}); run again`);
-    }
+    const bytes = lineCache.get(i) ?? (await readLine(index, source, i));
     parts.push(bytes, NEWLINE);
     total += bytes.length + 1;
   }

@@ -42,7 +42,8 @@ export interface SelectionOptions {
   /**
    * The group of candidate `index` (the value of the `--group-by` key, as a string; undefined
    * when the entry lacks it: those form one group of their own). Called in rank order, at most
-   * once per candidate, and only until the budget fills.
+   * once per candidate, and only until the budget fills: in rounds of as many candidates as
+   * there are open slots, whose calls may run concurrently.
    */
   readonly groupOf?: (index: number) => string | undefined | Promise<string | undefined>;
 }
@@ -81,20 +82,31 @@ export async function selectImages(input: SelectionInput, options: SelectionOpti
   const selected: SelectedEntry[] = [];
   let groupCapped = 0;
   order.heapify();
+  // Groups are asked in rounds: as many next-ranked candidates as there are open slots (so no
+  // line is read that a one-at-a-time loop would not read), concurrently, then taken in rank
+  // order. A round is capped so a huge budget does not open thousands of reads at once.
   while (selected.length < budget) {
-    const i = order.pop();
-    if (i < 0) break;
-    const group = await groupOf(i);
-    const n = perGroup.get(group) ?? 0;
-    if (n >= maxPerGroup) {
-      groupCapped++;
-      continue;
-    }
-    perGroup.set(group, n + 1);
-    selected.push({ index: i, score: input.scores[i]! });
+    const round: number[] = [];
+    const want = Math.min(budget - selected.length, MAX_GROUP_LOOKUPS_AT_ONCE);
+    for (let i = order.pop(); i >= 0; i = round.length < want ? order.pop() : -1) round.push(i);
+    if (round.length === 0) break;
+    const groups = await Promise.all(round.map((i) => groupOf(i)));
+    round.forEach((i, k) => {
+      const group = groups[k];
+      const n = perGroup.get(group) ?? 0;
+      if (n >= maxPerGroup) {
+        groupCapped++;
+        return;
+      }
+      perGroup.set(group, n + 1);
+      selected.push({ index: i, score: input.scores[i]! });
+    });
   }
   return { considered, skipped: counts, selected, groupCapped };
 }
+
+/** At most this many `groupOf` calls run at once. */
+const MAX_GROUP_LOOKUPS_AT_ONCE = 64;
 
 function checkOptions(options: SelectionOptions) {
   const { budget, threshold, maxPerGroup, groupOf } = options;
