@@ -106,6 +106,9 @@ test('--group-by KEY --max-per-group K caps picks per value of a manifest key', 
   const { manifest } = await batch(t);
   const report = await sample(manifest, '--strategy', 'margin', '--budget', '3', '--group-by', 'country', '--max-per-group', '1');
   assert.deepEqual(report.selected.map((s) => s.ref), ['a.png', 'e.png'], 'b (FR) and f (DE) are passed over');
+  // A key only b has (an object value): every entry without it shares one group.
+  const note = await sample(manifest, '--strategy', 'margin', '--budget', '3', '--group-by', 'user-note', '--max-per-group', '1');
+  assert.deepEqual(note.selected.map((s) => s.ref), ['a.png', 'b.png']);
 });
 
 test('random: seeded, reproducible, independent of soft labels; other seeds pick differently', async (t) => {
