@@ -220,7 +220,15 @@ export class Workbench {
 
   /** The pane of a view (e.g. "Batches") in the open side bar. */
   view(name: string): Locator {
-    return this.page.locator('.part.sidebar .pane').filter({ has: this.page.locator(`.pane-header[aria-label="${name} Section"]`) });
+    // The header's aria-label carries the view's description too ("Batches - by name Section"),
+    // so match the title element exactly.
+    const title = this.page.locator('.pane-header h3.title', { hasText: new RegExp(`^${escapeRegExp(name)}$`) });
+    return this.page.locator('.part.sidebar .pane').filter({ has: title });
+  }
+
+  /** The view's description (`TreeView.description`), shown next to its title. */
+  async viewDescription(name: string): Promise<string> {
+    return ((await this.view(name).locator('.pane-header .description').first().textContent()) ?? '').trim();
   }
 
   /** Visible rows of a tree view, top to bottom (the list is virtualized: only rendered rows). */
@@ -239,6 +247,54 @@ export class Workbench {
     return items.sort((a, b) => a.index - b.index).map(({ index: _index, ...row }) => row);
   }
 
+  /** Polls the rendered rows until `predicate` holds; returns them. */
+  async waitForRows(viewName: string, predicate: (rows: TreeRow[]) => boolean, timeoutMs = 20_000): Promise<TreeRow[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const rows = await this.treeRows(viewName);
+      if (predicate(rows)) return rows;
+      if (Date.now() > deadline) throw new Error(`${viewName}: rows never matched; last seen:\n${rows.map((r) => `${'  '.repeat(r.level - 1)}${r.label} — ${r.description}`).join('\n')}`);
+      await sleep(150);
+    }
+  }
+
+  /** Waits until a rendered row with that label satisfies `check` (e.g. its counts arrived); returns it. */
+  async waitForRowState(viewName: string, label: string | RegExp, check: (row: TreeRow) => boolean, timeoutMs = 20_000): Promise<TreeRow> {
+    const matches = (row: TreeRow): boolean => (typeof label === 'string' ? row.label === label : label.test(row.label));
+    const rows = await this.waitForRows(viewName, (all) => all.some((r) => matches(r) && check(r)), timeoutMs);
+    return rows.find((r) => matches(r) && check(r))!;
+  }
+
+  /** Waits for the view's description (e.g. "by name · predicted only"). */
+  async waitForViewDescription(viewName: string, text: string, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let seen = '';
+    while ((seen = await this.viewDescription(viewName)) !== text) {
+      if (Date.now() > deadline) throw new Error(`${viewName}: description is "${seen}", expected "${text}"`);
+      await sleep(100);
+    }
+  }
+
+  /** Gives the tree keyboard focus without clicking a row (a click would run its command). */
+  async focusTree(viewName: string): Promise<void> {
+    await this.view(viewName).locator('.monaco-list[role="tree"]').focus();
+  }
+
+  /**
+   * Hovers an element and returns the text of the hover (tooltip) VS Code shows for it, once
+   * it contains `expected` (other hovers, e.g. the activity bar's, may still be fading out).
+   */
+  async hoverText(target: Locator, expected: RegExp, timeoutMs = 10_000): Promise<string> {
+    await this.page.mouse.move(700, 500);
+    await target.first().hover();
+    const hover = this.page.locator('.workbench-hover, .monaco-hover').filter({ hasText: expected }).last();
+    await hover.waitFor({ state: 'visible', timeout: timeoutMs });
+    const text = (await hover.textContent()) ?? '';
+    await this.page.mouse.move(700, 500);
+    await this.page.keyboard.press('Escape');
+    return text;
+  }
+
   /** The rendered row whose label is exactly `label` (or matches the RegExp). */
   treeRow(viewName: string, label: string | RegExp): Locator {
     const pattern = typeof label === 'string' ? new RegExp(`^${escapeRegExp(label)}$`) : label;
@@ -252,6 +308,41 @@ export class Workbench {
     const row = this.treeRow(viewName, label).first();
     await row.waitFor({ timeout: timeoutMs });
     return row;
+  }
+
+  /**
+   * Scrolls the tree down (the list is virtualized) until a row with that label is rendered,
+   * and returns it. Scrolls down from the keyboard focus.
+   */
+  async revealRow(viewName: string, label: string | RegExp, maxScrolls = 80): Promise<Locator> {
+    const row = this.treeRow(viewName, label).first();
+    const list = this.view(viewName).locator('.monaco-list[role="tree"]');
+    // Page Down with the keyboard focus in the tree: it moves the focus (not the selection, so
+    // no item command runs) and scrolls. The mouse wheel is no good here: a mouse over the
+    // list opens item tooltips, which then catch the wheel.
+    await this.page.mouse.move(700, 500);
+    if ((await row.count()) > 0) return row;
+    await list.focus();
+    for (let i = 0; i < maxScrolls; i++) {
+      await this.page.keyboard.press('PageDown');
+      await sleep(50);
+      if ((await row.count()) > 0) return row;
+    }
+    await row.waitFor({ timeout: 5000 });
+    return row;
+  }
+
+  /** Collapses every node of the view (its "Collapse All" title action) and waits for it. */
+  async collapseAll(viewName: string): Promise<void> {
+    await this.viewTitleAction('Collapse All');
+    await this.waitForRows(viewName, (rows) => rows.every((r) => r.level === 1 && r.expanded !== true));
+  }
+
+  /** Collapses an expanded row (twistie click). */
+  async collapse(viewName: string, label: string | RegExp): Promise<void> {
+    const row = await this.waitForTreeRow(viewName, label);
+    if ((await row.getAttribute('aria-expanded')) === 'true') await row.locator('.monaco-tl-twistie').click();
+    await this.page.waitForFunction((el) => el?.getAttribute('aria-expanded') === 'false', await row.elementHandle());
   }
 
   /** Expands a collapsed row (twistie click) and waits for aria-expanded=true. */
@@ -374,6 +465,22 @@ export class Workbench {
     const tab = this.page.locator('.tabs-container .tab.active .label-name').first();
     await tab.waitFor();
     return (await tab.textContent()) ?? '';
+  }
+
+  /** Waits until the active editor tab is `title`. */
+  async waitForEditor(title: string, timeoutMs = 20_000): Promise<void> {
+    await this.page.locator('.tabs-container .tab.active .label-name', { hasText: new RegExp(`^${escapeRegExp(title)}$`) }).first().waitFor({ timeout: timeoutMs });
+  }
+
+  /** Waits until the status bar shows the cursor on `line` (1-based). */
+  async waitForCursorLine(line: number, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const position = await this.cursorPosition().catch(() => undefined);
+      if (position?.line === line) return;
+      if (Date.now() > deadline) throw new Error(`cursor is at ${JSON.stringify(position)}, expected line ${line}`);
+      await sleep(100);
+    }
   }
 
   /** The cursor position from the status bar ("Ln 7, Col 1"). */
