@@ -1,7 +1,7 @@
 /**
  * One measured indexing run, in its own process so its peak RSS is the index's alone.
  * Usage: node --import tsx bench/index/child.ts cold|warm MANIFEST CACHE_DIR
- * Prints one JSON line: {ms, firstPageMs, entries, fromCache, maxRssMb}.
+ * Prints one JSON line: {ms, cpuMs, firstPageMs, entries, fromCache, maxRssMb}.
  */
 import * as fs from 'node:fs/promises';
 import { fileByteSource } from '../../src/core/manifest/byteSource';
@@ -12,14 +12,17 @@ async function run(): Promise<void> {
   if (!manifest || !cacheDir || (mode !== 'cold' && mode !== 'warm')) throw new Error('usage: child.ts cold|warm MANIFEST CACHE_DIR');
   const source = fileByteSource(fs, manifest);
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const open = openManifestIndex(fs, source, { cacheDir });
   let firstPageMs = 0;
   void open.firstPage(50).then(() => (firstPageMs = performance.now() - t0));
   const index = await open.done;
   const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(c0);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   await open.cacheSettled;
   const fromCache = await open.fromCache;
-  const result = { ms, firstPageMs, entries: index.entryCount, fromCache, maxRssMb: process.resourceUsage().maxRSS / 1024 };
+  const result = { ms, cpuMs, firstPageMs, entries: index.entryCount, fromCache, maxRssMb: process.resourceUsage().maxRSS / 1024 };
   process.stdout.write(JSON.stringify(result) + '\n');
 }
 

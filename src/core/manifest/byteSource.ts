@@ -5,7 +5,7 @@
  * changed?" key the index cache checks first (size + mtime here, size + ETag on S3).
  */
 import { OcrAlError } from '../errors';
-import type { FileSystem } from '../fileSystem';
+import type { FileHandle, FileSystem } from '../fileSystem';
 
 export interface ByteSource {
   /** For messages and cache keys: a path or an `s3://` URI. */
@@ -27,15 +27,22 @@ export interface ByteSource {
 }
 
 /**
- * A local file as a ByteSource. Each read opens, reads and closes the file, so no handle is
- * held between reads (the manifest can be renamed over by compaction at any time).
+ * A local file as a ByteSource. No handle is held between reads (the manifest can be renamed
+ * over by compaction at any time): reads open the file, and the last concurrent one closes it.
  */
 export function fileByteSource(fs: FileSystem, path: string): ByteSource {
-  async function withHandle<T>(run: (handle: Awaited<ReturnType<FileSystem['open']>>) => Promise<T>): Promise<T> {
-    let handle;
+  // Concurrent reads share one handle (opened on demand, closed when the last read ends): on
+  // a busy machine each open/close is a thread-pool round trip worth avoiding.
+  let shared: Promise<FileHandle> | undefined;
+  let users = 0;
+  async function withHandle<T>(run: (handle: FileHandle) => Promise<T>): Promise<T> {
+    users++;
+    const opening = (shared ??= fs.open(path, 'r'));
+    let handle: FileHandle;
     try {
-      handle = await fs.open(path, 'r');
+      handle = await opening;
     } catch (error) {
+      if (--users === 0) shared = undefined;
       throw ioError(path, error);
     }
     try {
@@ -43,7 +50,10 @@ export function fileByteSource(fs: FileSystem, path: string): ByteSource {
     } catch (error) {
       throw ioError(path, error);
     } finally {
-      await handle.close();
+      if (--users === 0) {
+        shared = undefined;
+        await handle.close();
+      }
     }
   }
   async function readInto(target: Uint8Array, targetOffset: number, offset: number, length: number): Promise<number> {
@@ -74,6 +84,34 @@ export function fileByteSource(fs: FileSystem, path: string): ByteSource {
       return `${stats.size}:${stats.mtimeMs}`;
     },
   };
+}
+
+/**
+ * Reads a whole (small) file with one open, one fstat and one read: `fs.readFile` reads in
+ * 512 KiB pieces, each a thread-pool round trip. Undefined when it does not exist.
+ */
+export async function readWholeFile(fs: FileSystem, path: string): Promise<Uint8Array | undefined> {
+  let handle: FileHandle;
+  try {
+    handle = await fs.open(path, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const { size } = await handle.stat();
+    const target = new Uint8Array(size);
+    let total = 0;
+    while (total < size) {
+      const { bytesRead } = await handle.read(target, total, size - total, total);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+    }
+    return total === size ? target : target.subarray(0, total);
+  } catch {
+    return undefined;
+  } finally {
+    await handle.close();
+  }
 }
 
 async function statOf(fs: FileSystem, path: string) {

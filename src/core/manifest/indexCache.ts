@@ -9,24 +9,26 @@
  * Key: the source identity (size + mtime locally, ETag on S3), a content fingerprint
  * (SHA-1 of the size and the first and last 64 KiB: catches a rewrite that kept size and
  * mtime), the label attribute and the format version. Any mismatch, a truncated or corrupt
- * file (checked with a 32-bit checksum of the body) means a rebuild; the cache is never trusted over the
+ * file (checked with a CRC-32 of the body) means a rebuild; the cache is never trusted over the
  * manifest. Writes are atomic (temp file + rename) so a crash leaves the old cache or none.
  *
  * Format: "OCRALIDX" | u32 header length | JSON header | padding to 8 | sections, each
  * 8-aligned: offsets f64[n], lengths u32[n], lines u32[n], statuses u8[n],
- * scores f32[n * IMAGE_SCORE_SLOTS], then a JSON blob of refs and problems.
+ * scores f32[n * IMAGE_SCORE_SLOTS], ref lengths u32[n] (UTF-8 bytes, 0xffffffff = none),
+ * a JSON blob of problems, and the refs concatenated as UTF-8 (decoded lazily).
  */
 import { createHash } from 'node:crypto';
+import * as zlib from 'node:zlib';
 import * as path from 'node:path';
 import { OcrAlError } from '../errors';
 import type { FileSystem } from '../fileSystem';
-import type { ByteSource } from './byteSource';
+import { readWholeFile, type ByteSource } from './byteSource';
 import { IMAGE_SCORE_SLOTS, ManifestIndex, type BuildOptions, type IndexBuild, type IndexParts } from './manifestIndex';
 import { DEFAULT_LABEL_ATTRIBUTE } from './status';
 import type { EntrySummary } from './types';
 
 /** Bumped whenever the layout or the meaning of any stored field changes. */
-export const INDEX_FORMAT_VERSION = 2;
+export const INDEX_FORMAT_VERSION = 4;
 const MAGIC = 'OCRALIDX';
 const FINGERPRINT_SPAN = 64 * 1024;
 
@@ -53,12 +55,12 @@ export interface CacheKey {
 export async function fingerprintOf(source: ByteSource, size?: number): Promise<string> {
   const total = size ?? (await source.size());
   const hash = createHash('sha1').update(String(total)).update('\0');
-  hash.update(await source.read(0, Math.min(FINGERPRINT_SPAN, total)));
-  if (total > FINGERPRINT_SPAN) {
-    const tailStart = Math.max(FINGERPRINT_SPAN, total - FINGERPRINT_SPAN);
-    hash.update(await source.read(tailStart, total - tailStart));
-  }
-  return hash.digest('hex');
+  const tailStart = Math.max(FINGERPRINT_SPAN, total - FINGERPRINT_SPAN);
+  const [head, tail] = await Promise.all([
+    source.read(0, Math.min(FINGERPRINT_SPAN, total)),
+    total > FINGERPRINT_SPAN ? source.read(tailStart, total - tailStart) : Promise.resolve(new Uint8Array(0)),
+  ]);
+  return hash.update(head).update(tail).digest('hex');
 }
 
 /** The cache key of the source as it is now. */
@@ -77,14 +79,18 @@ interface Header {
   readonly entryCount: number;
   readonly slots: number;
   readonly bodyLength: number;
-  readonly bodyChecksum: number;
+  readonly bodyChecksum: string;
+  /** Byte length of each body section, in order (each starts 8-aligned). */
+  readonly sectionLengths: number[];
 }
 
-interface StringsBlob {
-  readonly refs: (string | null)[];
+interface ProblemsBlob {
   readonly problems: [number, string][];
   readonly softLabelProblems: [number, string][];
 }
+
+/** Marks an entry without a source-ref in the ref-length section. */
+const NO_REF = 0xffffffff;
 
 const align8 = (n: number): number => (n + 7) & ~7;
 
@@ -92,20 +98,37 @@ const align8 = (n: number): number => (n + 7) & ~7;
 export function encodeIndex(index: ManifestIndex, key: CacheKey): Uint8Array {
   const p = index.parts;
   const n = p.entryCount;
-  const strings: StringsBlob = {
-    refs: Array.from({ length: n }, (_, i) => p.refs[i] ?? null),
-    problems: [...p.problems],
-    softLabelProblems: [...p.softLabelProblems],
-  };
-  const stringBytes = new TextEncoder().encode(JSON.stringify(strings));
+  // Refs: one UTF-8 byte length per entry plus all refs concatenated, so a warm open needs
+  // no per-ref work at all: refs are decoded when first asked for (LazyRefs).
+  const refLengths = new Uint32Array(n);
+  const refParts: Uint8Array[] = [];
+  let refBytes = 0;
+  const encoder = new TextEncoder();
+  for (let i = 0; i < n; i++) {
+    const r = p.refs.at(i);
+    if (r === undefined) {
+      refLengths[i] = NO_REF;
+    } else {
+      const bytes = encoder.encode(r);
+      refLengths[i] = bytes.length;
+      refParts.push(bytes);
+      refBytes += bytes.length;
+    }
+  }
+  const refText = new Uint8Array(refBytes);
+  for (let i = 0, at = 0; i < refParts.length; at += refParts[i]!.length, i++) refText.set(refParts[i]!, at);
+  const problems: ProblemsBlob = { problems: [...p.problems], softLabelProblems: [...p.softLabelProblems] };
   const sections: Uint8Array[] = [
     bytesOf(p.offsets.subarray(0, n)),
     bytesOf(p.lengths.subarray(0, n)),
     bytesOf(p.lines.subarray(0, n)),
     p.statuses.subarray(0, n),
     bytesOf(p.scores.subarray(0, n * IMAGE_SCORE_SLOTS)),
-    stringBytes,
+    bytesOf(refLengths),
+    new TextEncoder().encode(JSON.stringify(problems)),
+    refText,
   ];
+  const sectionLengths = sections.map((x) => x.length);
   let bodyLength = 0;
   for (const s of sections) bodyLength = align8(bodyLength) + s.length;
   const body = new Uint8Array(bodyLength);
@@ -123,7 +146,8 @@ export function encodeIndex(index: ManifestIndex, key: CacheKey): Uint8Array {
     entryCount: n,
     slots: IMAGE_SCORE_SLOTS,
     bodyLength,
-    bodyChecksum: checksum32(body),
+    bodyChecksum: bodyChecksum(body),
+    sectionLengths,
   };
   const headerBytes = new TextEncoder().encode(JSON.stringify(header));
   const bodyStart = align8(12 + headerBytes.length);
@@ -159,7 +183,7 @@ export function decodeIndex(data: Uint8Array, expected: CacheKey, source: ByteSo
     const bodyStart = align8(12 + headerLength);
     if (data.length !== bodyStart + header.bodyLength) return undefined;
     let body = data.subarray(bodyStart);
-    if (checksum32(body) !== header.bodyChecksum) return undefined;
+    if (bodyChecksum(body) !== header.bodyChecksum) return undefined;
     // Typed-array views need aligned offsets; copy once if the buffer is not 8-aligned.
     if (body.byteOffset % 8 !== 0) body = body.slice();
     const n = header.entryCount;
@@ -175,9 +199,14 @@ export function decodeIndex(data: Uint8Array, expected: CacheKey, source: ByteSo
     const lines = take(4, n, (b, o, l) => new Uint32Array(b, o, l));
     const statuses = take(1, n, (b, o, l) => new Uint8Array(b, o, l));
     const scores = take(4, n * IMAGE_SCORE_SLOTS, (b, o, l) => new Float32Array(b, o, l));
+    const refLengths = take(4, n, (b, o, l) => new Uint32Array(b, o, l));
     at = align8(at);
-    const strings = JSON.parse(new TextDecoder().decode(body.subarray(at))) as StringsBlob;
-    if (strings.refs.length !== n) return undefined;
+    const problemsLength = header.sectionLengths[6]!;
+    const problems = JSON.parse(new TextDecoder().decode(body.subarray(at, at + problemsLength))) as ProblemsBlob;
+    at = align8(at + problemsLength);
+    const refText = body.subarray(at, at + header.sectionLengths[7]!);
+    const refs = LazyRefs.from(refLengths, refText);
+    if (!refs) return undefined;
     const parts: IndexParts = {
       sourceName: header.sourceName,
       labelAttribute: k.labelAttribute,
@@ -189,9 +218,9 @@ export function decodeIndex(data: Uint8Array, expected: CacheKey, source: ByteSo
       lines,
       statuses,
       scores,
-      refs: strings.refs.map((r) => r ?? undefined),
-      problems: new Map(strings.problems),
-      softLabelProblems: new Map(strings.softLabelProblems),
+      refs,
+      problems: new Map(problems.problems),
+      softLabelProblems: new Map(problems.softLabelProblems),
     };
     for (let i = 0; i < n; i++) if (statuses[i]! > 4) return undefined;
     return new ManifestIndex(parts, source);
@@ -201,17 +230,78 @@ export function decodeIndex(data: Uint8Array, expected: CacheKey, source: ByteSo
 }
 
 /**
- * A fast 32-bit checksum (FNV-1a over 32-bit words) of the body: it only has to catch a
- * damaged or foreign file (renames make torn writes impossible), and SHA-1 over a few MB
- * would be most of the warm-open budget on a busy machine.
+ * The body's checksum: CRC-32, native in node:zlib (Node >= 20.15), made for catching damaged
+ * data and several times cheaper than a cryptographic hash over the few MB of a large index
+ * (this is most of a warm open's work). Older Node versions fall back to SHA-256.
  */
-export function checksum32(bytes: Uint8Array): number {
-  let h = 0x811c9dc5;
-  const words = bytes.byteOffset % 4 === 0 ? new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length >> 2) : new Int32Array(bytes.slice(0, bytes.length & ~3).buffer);
-  for (let i = 0; i < words.length; i++) h = Math.imul(h ^ words[i]!, 0x01000193);
-  for (let i = bytes.length & ~3; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
-  return h >>> 0;
+function bodyChecksum(bytes: Uint8Array): string {
+  const crc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+  return crc32 ? `crc32:${crc32(bytes).toString(16)}` : `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
+
+/**
+ * Source-refs of a cached index, decoded from the UTF-8 blob on first use (one at a time, or
+ * all at once when a caller walks them all, e.g. to sort by name or to find a ref).
+ */
+class LazyRefs {
+  private readonly decoded: (string | undefined)[];
+  private decodedAll = false;
+
+  private constructor(
+    private readonly starts: Float64Array,
+    private readonly lengths: Uint32Array,
+    private readonly text: Uint8Array,
+  ) {
+    this.decoded = new Array<string | undefined>(lengths.length);
+  }
+
+  /** Undefined when the lengths do not add up to the blob (a damaged cache). */
+  static from(lengths: Uint32Array, text: Uint8Array): LazyRefs | undefined {
+    const starts = new Float64Array(lengths.length);
+    let at = 0;
+    for (let i = 0; i < lengths.length; i++) {
+      starts[i] = at;
+      const length = lengths[i]!;
+      if (length !== NO_REF) at += length;
+    }
+    return at === text.length ? new LazyRefs(starts, lengths, text) : undefined;
+  }
+
+  private lookups = 0;
+
+  at(i: number): string | undefined {
+    const length = this.lengths[i];
+    if (length === undefined || length === NO_REF) return undefined;
+    const known = this.decoded[i];
+    if (known !== undefined) return known;
+    // Many single lookups: decode everything once (one TextDecoder call instead of 40k).
+    if (!this.decodedAll && ++this.lookups > 256) this.decodeAll();
+    const value = this.decoded[i] ?? utf8.decode(this.text.subarray(this.starts[i], this.starts[i]! + length));
+    this.decoded[i] = value;
+    return value;
+  }
+
+  private decodeAll(): void {
+    this.decodedAll = true;
+    // Byte offsets equal string offsets only for ASCII; otherwise decode ref by ref.
+    for (let k = 0; k < this.text.length; k++) {
+      if (this.text[k]! >= 0x80) {
+        for (let i = 0; i < this.lengths.length; i++) {
+          const length = this.lengths[i]!;
+          if (length !== NO_REF) this.decoded[i] = utf8.decode(this.text.subarray(this.starts[i], this.starts[i]! + length));
+        }
+        return;
+      }
+    }
+    const all = utf8.decode(this.text);
+    for (let i = 0; i < this.lengths.length; i++) {
+      const length = this.lengths[i]!;
+      if (length !== NO_REF) this.decoded[i] = all.slice(this.starts[i], this.starts[i]! + length);
+    }
+  }
+}
+
+const utf8 = new TextDecoder();
 
 function bytesOf(view: ArrayBufferView): Uint8Array {
   return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
@@ -240,13 +330,12 @@ export async function loadCachedIndex(
   cacheDir: string,
   key: CacheKey,
 ): Promise<ManifestIndex | undefined> {
-  let data: Uint8Array;
-  try {
-    data = await fs.readFile(cacheFileFor(cacheDir, source.name, key.labelAttribute));
-  } catch {
-    return undefined;
-  }
-  return decodeIndex(data, key, source);
+  const data = await readCacheFile(fs, cacheDir, source.name, key.labelAttribute);
+  return data === undefined ? undefined : decodeIndex(data, key, source);
+}
+
+async function readCacheFile(fs: FileSystem, cacheDir: string, sourceName: string, labelAttribute: string): Promise<Uint8Array | undefined> {
+  return readWholeFile(fs, cacheFileFor(cacheDir, sourceName, labelAttribute));
 }
 
 /** Writes the cache atomically (temp file + rename). Throws OcrAlError('Io') on failure. */
@@ -281,8 +370,9 @@ export function openManifestIndex(fs: FileSystem, source: ByteSource, options: O
       settle();
       return { build: ManifestIndex.build(source, options) };
     }
-    const key = await cacheKeyOf(source, labelAttribute);
-    const cached = await loadCachedIndex(fs, source, cacheDir, key);
+    // The cache file is read while the key (stat + fingerprint reads) is being computed.
+    const [key, data] = await Promise.all([cacheKeyOf(source, labelAttribute), readCacheFile(fs, cacheDir, source.name, labelAttribute)]);
+    const cached = data === undefined ? undefined : decodeIndex(data, key, source);
     if (cached) {
       resolveFromCache(true);
       settle();

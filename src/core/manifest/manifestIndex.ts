@@ -128,11 +128,17 @@ export interface IndexParts {
   readonly statuses: Uint8Array;
   /** IMAGE_SCORE_SLOTS per entry; NaN in slot 0 = no usable soft labels. */
   readonly scores: Float32Array;
-  readonly refs: readonly (string | undefined)[];
+  /** Entry index -> source-ref (an array, or a table that decodes refs on demand). */
+  readonly refs: RefTable;
   /** Entry index -> why it is malformed. */
   readonly problems: ReadonlyMap<number, string>;
   /** Entry index -> why its soft labels are unusable (the entry is not malformed). */
   readonly softLabelProblems: ReadonlyMap<number, string>;
+}
+
+/** Random access to the source-refs of the entries; arrays satisfy it. */
+export interface RefTable {
+  at(i: number): string | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -208,7 +214,7 @@ export class ManifestIndex {
   /** The source-ref of entry i, when it has one. */
   refOf(i: number): string | undefined {
     this.check(i);
-    return this._parts.refs[i];
+    return this._parts.refs.at(i);
   }
 
   /**
@@ -234,7 +240,7 @@ export class ManifestIndex {
       const map = new Map<string, number>();
       const refs = this._parts.refs;
       for (let i = 0; i < this.entryCount; i++) {
-        const r = refs[i];
+        const r = refs.at(i);
         if (r !== undefined && !map.has(r)) map.set(r, i);
       }
       this._byRef = map;
@@ -303,8 +309,8 @@ export class ManifestIndex {
     const picked: number[] = [];
     for (let i = 0; i < this.entryCount; i++) if (wanted < 0 || statuses[i] === wanted) picked.push(i);
     const byRef = (a: number, b: number): number => {
-      const ra = refs[a];
-      const rb = refs[b];
+      const ra = refs.at(a);
+      const rb = refs.at(b);
       if (ra !== rb) {
         if (ra === undefined) return 1;
         if (rb === undefined) return -1;
@@ -350,7 +356,7 @@ function summaryOf(parts: IndexParts, i: number): EntrySummary {
     offset: parts.offsets[i]!,
     length: parts.lengths[i]!,
     status: STATUS_CODES[parts.statuses[i]!]!,
-    sourceRef: parts.refs[i],
+    sourceRef: parts.refs.at(i),
     uncertainty,
     problem: parts.problems.get(i),
   };
@@ -481,6 +487,7 @@ class IndexBuilder {
   }
 
   private malformed(i: number, message: string): void {
+    this.scores[i * IMAGE_SCORE_SLOTS] = Number.NaN; // the soft-label fast path may have run
     this.statuses[i] = STATUS_CODE.malformed;
     this.refs[i] = undefined;
     this.problems.set(i, message);

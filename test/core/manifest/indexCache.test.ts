@@ -156,3 +156,25 @@ test('a missing manifest is NotFound', async () => {
     await opening.cacheSettled;
   });
 });
+
+test('refs survive the cache: non-ASCII, missing, and many lookups', async () => {
+  await withDir(async (dir) => {
+    const file = path.join(dir, 'manifest.jsonl');
+    for (const prefix of ['größe/日本', 'plain']) {
+      const refs = Array.from({ length: 400 }, (_, i) => (i % 7 === 0 ? `${prefix}-${i}.png` : `img-${i}.png`));
+      const lines = refs.map((r, i) => (i % 50 === 3 ? '{"no-ref":1}' : JSON.stringify({ 'source-ref': r })));
+      await fs.writeFile(file, lines.join('\n') + '\n');
+      const built = await open(file);
+      assert.equal(built.fromCache, false);
+      const reopened = await open(file);
+      assert.equal(reopened.fromCache, true);
+      const index = reopened.index;
+      // One-by-one lookups first (decoded lazily), then enough to switch to decoding all at once.
+      assert.equal(index.refOf(7), `${prefix}-7.png`);
+      assert.equal(index.refOf(3), undefined);
+      for (let i = 0; i < refs.length; i++) assert.equal(index.refOf(i), built.index.refOf(i), `entry ${i}`);
+      assert.deepEqual(index.page(0, 500, { sort: 'name' }), built.index.page(0, 500, { sort: 'name' }));
+      assert.equal(index.findByRef(`${prefix}-14.png`), 14);
+    }
+  });
+});

@@ -154,6 +154,16 @@ test('image scores: the four strategies x max/mean/sum x all/fields-only, as sco
   assert.equal(slots.size, IMAGE_SCORE_SLOTS);
 });
 
+test('a malformed line has no image scores, even when its soft labels were fine', async () => {
+  const soft = `"soft-labels":{"boxes":{"w":${JSON.stringify(probs(0))}}}`;
+  const index = await indexOf([`{${soft}}`, `{"source-ref":"a",${soft},"x":01}`, `{"source-ref":"b",${soft},"labels":[]}`].join('\n'));
+  for (let i = 0; i < 3; i++) {
+    assert.equal(index.statusOf(i), 'malformed');
+    assert.equal(index.imageScores(i), undefined);
+    assert.equal(index.summary(i).uncertainty, undefined);
+  }
+});
+
 test('soft-labels.classes sets the class count and which class is `other`', async () => {
   const classes = ['other', 'name', 'date'];
   const line = JSON.stringify({ 'source-ref': 'a', 'soft-labels': { classes, boxes: { a: [0.8, 0.1, 0.1], b: [0.1, 0.5, 0.4] } } });
