@@ -281,17 +281,28 @@ export class Workbench {
   }
 
   /**
-   * Hovers an element and returns the text of the hover (tooltip) VS Code shows for it, once
-   * it contains `expected` (other hovers, e.g. the activity bar's, may still be fading out).
+   * Hovers an element and returns the hover (tooltip) VS Code shows for it, once it contains
+   * `expected` (other hovers, e.g. the activity bar's, may still be fading out). Call
+   * `dismissHover()` when done.
    */
-  async hoverText(target: Locator, expected: RegExp, timeoutMs = 10_000): Promise<string> {
+  async hover(target: Locator, expected: RegExp, timeoutMs = 10_000): Promise<Locator> {
     await this.page.mouse.move(700, 500);
     await target.first().hover();
     const hover = this.page.locator('.workbench-hover, .monaco-hover').filter({ hasText: expected }).last();
     await hover.waitFor({ state: 'visible', timeout: timeoutMs });
-    const text = (await hover.textContent()) ?? '';
+    return hover;
+  }
+
+  /** Moves the mouse away and closes any hover. */
+  async dismissHover(): Promise<void> {
     await this.page.mouse.move(700, 500);
     await this.page.keyboard.press('Escape');
+  }
+
+  /** The text of the hover shown for `target` (see {@link hover}). */
+  async hoverText(target: Locator, expected: RegExp, timeoutMs = 10_000): Promise<string> {
+    const text = (await (await this.hover(target, expected, timeoutMs)).textContent()) ?? '';
+    await this.dismissHover();
     return text;
   }
 

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
+import { thumbnailPng } from '../../scripts/demoWorkspace';
 import { syntheticManifestLines, type SyntheticOptions } from '../../scripts/genManifest';
 import type { Locator } from 'playwright-core';
 import { prepareE2e, type TreeRow, Workbench } from './harness';
@@ -95,6 +96,8 @@ describe('e2e sidebar: batches and entries', { timeout: 300_000 }, () => {
     mkdirSync(join(workspace, 'passports-a'));
     mkdirSync(join(workspace, 'passports-b'));
     writeFileSync(join(workspace, 'passports-a', 'manifest.jsonl'), smallManifest());
+    mkdirSync(join(workspace, 'passports-a', 'thumbnails'));
+    writeFileSync(join(workspace, 'passports-a', 'thumbnails', 'alpha.png'), thumbnailPng(124, 175, [{ left: 0.1, top: 0.1, width: 0.5, height: 0.05 }]));
     writeFileSync(join(workspace, 'passports-b', 'manifest.jsonl'), largeManifest());
 
     // S3 on loopback: a bucket holding one batch, written through the real SDK.
@@ -231,6 +234,21 @@ describe('e2e sidebar: batches and entries', { timeout: 300_000 }, () => {
       await wb.clickRow(VIEW, /^line 3: /);
       await wb.waitForEditor('manifest.jsonl');
       await wb.waitForCursorLine(3);
+    });
+  });
+
+  it("shows an entry's thumbnail and most uncertain boxes in its tooltip", async (t) => {
+    const wb = ready(t);
+    if (!wb) return;
+    await journey(wb, 'sidebar-tooltip', async () => {
+      await wb.collapseAll(VIEW);
+      await wb.expand(VIEW, 'passports-a');
+      const hover = await wb.hover(await wb.waitForTreeRow(VIEW, 'alpha.png'), /top classes/);
+      assert.match((await hover.textContent()) ?? '', /thumbnails\/alpha\.png/);
+      // The thumbnail is served to the browser from the workspace and decodes (124 px wide).
+      const image = hover.locator('img').first();
+      await wb.page.waitForFunction((img) => (img as { naturalWidth?: number } | null)?.naturalWidth === 124, await image.elementHandle());
+      await wb.dismissHover();
     });
   });
 
