@@ -177,3 +177,27 @@ test('text output lists the picks; bad input exits 2 with one line on stderr', a
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /no such file/);
 });
+
+test('a line rewritten behind the index cache aborts --out with Conflict and writes nothing', async (t) => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ocr-al-sample-'));
+  t.after(() => fs.rm(dir, { recursive: true, force: true }));
+  const manifest = path.join(dir, 'manifest.jsonl');
+  // Large padding lines first and last, so the edited middle line is outside the cache's
+  // fingerprint (first and last 64 KiB) and the size and mtime are restored: the cache still
+  // looks valid, as after an editor that preserved them.
+  const pad = (ref: string) => JSON.stringify({ 'source-ref': ref, note: 'x'.repeat(70_000) });
+  const middle = JSON.stringify({ 'source-ref': 'm1.png', 'soft-labels': soft(dist(0, 0.5, 1, 0.5)) });
+  await fs.writeFile(manifest, [pad('p1.png'), middle, pad('p2.png')].join('\n') + '\n');
+  await fs.utimes(manifest, 1_700_000_000, 1_700_000_000); // whole seconds: restorable exactly
+  const first = await sample(manifest, '--strategy', 'margin', '--budget', '1');
+  assert.deepEqual(first.selected.map((s) => s.ref), ['m1.png']);
+
+  const text = await fs.readFile(manifest, 'utf8');
+  await fs.writeFile(manifest, text.replace('"m1.png"', '"m2.png"'));
+  await fs.utimes(manifest, 1_700_000_000, 1_700_000_000);
+  const out = path.join(dir, 'out.jsonl');
+  const run = await runCli(['sample', manifest, '--strategy', 'margin', '--budget', '1', '--out', out]);
+  assert.equal(run.code, 1, run.stderr);
+  assert.match(run.stderr, /changed since it was indexed/);
+  assert.ok(!(await fs.readdir(dir)).includes('out.jsonl'));
+});

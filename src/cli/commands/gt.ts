@@ -107,6 +107,7 @@ async function importCommand(argv: readonly string[], io: CliIo): Promise<number
   const index = await opened.done;
   await opened.cacheSettled;
   const plan = planImport(output, {
+    count: index.entryCount,
     refs: index.parts.refs,
     isLabeled: (i) => index.statusOf(i) === 'labeled',
     labelAttribute,

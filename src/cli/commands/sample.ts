@@ -159,7 +159,7 @@ async function selectionInput(
     const status = statuses[i]!;
     if (status === malformedCode) skip[i] = Skip.malformed;
     else if (status === labeledCode) skip[i] = Skip.labeled;
-    else if (strategy === 'random') scores[i] = refs[i] === undefined ? Number.NaN : randomScore(refs[i]!, seed);
+    else if (strategy === 'random') scores[i] = randomScore(refs.at(i) ?? '', seed);
     else scores[i] = Number.isNaN(table[i * IMAGE_SCORE_SLOTS]!) ? Number.NaN : table[i * IMAGE_SCORE_SLOTS + slot]!;
   }
   for (const [ref, labeled] of await journalLabelState(io, manifestPath, index.labelAttribute)) {
@@ -169,7 +169,7 @@ async function selectionInput(
     else if (skip[i] === Skip.labeled) {
       // Labels removed by a pending edit: a candidate again (random needs no soft labels).
       skip[i] = Skip.none;
-      if (strategy === 'random') scores[i] = randomScore(refs[i]!, seed);
+      if (strategy === 'random') scores[i] = randomScore(refs.at(i) ?? '', seed);
       else scores[i] = Number.isNaN(table[i * IMAGE_SCORE_SLOTS]!) ? Number.NaN : table[i * IMAGE_SCORE_SLOTS + slot]!;
     }
   }

@@ -65,8 +65,10 @@ export interface ImportPlan {
 
 /** The batch side of an import. */
 export interface ImportTarget {
-  /** `source-ref` of every manifest entry (undefined for malformed ones). */
-  readonly refs: ArrayLike<string | undefined>;
+  /** Number of manifest entries. */
+  readonly count: number;
+  /** `source-ref` of entry i (undefined for malformed ones); arrays satisfy it. */
+  readonly refs: { at(index: number): string | undefined };
   /** Whether entry i already has labels under the label attribute. */
   readonly isLabeled: (index: number) => boolean;
   readonly labelAttribute: string;
@@ -75,7 +77,7 @@ export interface ImportTarget {
 
 /** Plans the import of `output` into `target`; see the module comment. */
 export function planImport(output: OutputManifest, target: ImportTarget): ImportPlan {
-  const lookup = refLookup(target.refs);
+  const lookup = refLookup(target.refs, target.count);
   const edits: ImportEdit[] = [];
   const imported: ImportedItem[] = [];
   const failed: ImportPlan['failed'][number][] = [];
@@ -102,7 +104,7 @@ export function planImport(output: OutputManifest, target: ImportTarget): Import
       unmatched.push({ line: item.line, ref: item.ref, message: match });
       continue;
     }
-    const ref = target.refs[match]!;
+    const ref = target.refs.at(match)!;
     const converted = convertLabel(item, target.classes);
     if ('unknown' in converted) {
       unknownClasses.push({ line: item.line, ref, classes: converted.unknown });
@@ -186,11 +188,11 @@ function convertLabel(item: OutputLabel, classes: ClassSet): Converted {
  * Finds the entry of an output `source-ref`: exact match first, then the URL-decoded and
  * NFC-normalized forms of both sides. Returns the entry index or why there is none.
  */
-function refLookup(refs: ArrayLike<string | undefined>): (ref: string) => number | string {
+function refLookup(refs: ImportTarget['refs'], count: number): (ref: string) => number | string {
   const exact = new Map<string, number>();
   let normalized: Map<string, number | 'ambiguous'> | undefined;
-  for (let i = 0; i < refs.length; i++) {
-    const r = refs[i];
+  for (let i = 0; i < count; i++) {
+    const r = refs.at(i);
     if (r !== undefined && !exact.has(r)) exact.set(r, i);
   }
   return (ref) => {

@@ -21,10 +21,18 @@ import { OcrAlError } from '../errors';
  */
 export const Skip = { none: 0, labeled: 1, malformed: 2, noSoftLabels: 3 } as const;
 
+/** Random access to the entries' `source-ref`s; arrays satisfy it (the index's lazy table too). */
+export interface RefLookup {
+  at(index: number): string | undefined;
+}
+
 /** The entries to choose from, as parallel arrays indexed by entry. */
 export interface SelectionInput {
-  /** `source-ref` per entry (only read for candidates). */
-  readonly refs: ArrayLike<string | undefined>;
+  /**
+   * `source-ref` per entry. Read only where needed: to break score ties, and (when `skip` is
+   * omitted) to refuse candidates without one.
+   */
+  readonly refs: RefLookup;
   /** Score per entry, higher = picked first; NaN makes a candidate `noSoftLabels`. */
   readonly scores: ArrayLike<number>;
   /** Per entry, a {@link Skip} code; omitted = every entry with a score is a candidate. */
@@ -125,8 +133,8 @@ function checkOptions(options: SelectionOptions) {
 function collectCandidates(input: SelectionInput, threshold: number | undefined) {
   const { scores, refs, skip } = input;
   const count = scores.length;
-  if (refs.length !== count || (skip && skip.length !== count)) {
-    throw new OcrAlError('Internal', `selection arrays differ in length (${count} scores, ${refs.length} refs, ${skip?.length} skip codes)`);
+  if (skip && skip.length !== count) {
+    throw new OcrAlError('Internal', `selection arrays differ in length (${count} scores, ${skip.length} skip codes)`);
   }
   const candidates = new Int32Array(count);
   let n = 0;
@@ -140,7 +148,9 @@ function collectCandidates(input: SelectionInput, threshold: number | undefined)
     else {
       const s = scores[i]!;
       if (Number.isNaN(s)) skipped.noSoftLabels++;
-      else if (refs[i] === undefined) skipped.malformed++; // no source-ref: cannot be labeled
+      // With skip codes, malformed entries (the only ones without a source-ref) are already
+      // out: do not touch every ref.
+      else if (!skip && refs.at(i) === undefined) skipped.malformed++;
       else if (s >= min) candidates[n++] = i;
       else skipped.belowThreshold++;
     }
@@ -161,7 +171,7 @@ class RankOrder {
   constructor(
     private readonly candidates: Int32Array,
     private readonly scores: ArrayLike<number>,
-    private readonly refs: ArrayLike<string | undefined>,
+    private readonly refs: RefLookup,
   ) {
     this.heap = candidates;
   }
@@ -170,8 +180,8 @@ class RankOrder {
     const sa = this.scores[a]!;
     const sb = this.scores[b]!;
     if (sa !== sb) return sa > sb;
-    const ra = this.refs[a]!;
-    const rb = this.refs[b]!;
+    const ra = this.refs.at(a) ?? '';
+    const rb = this.refs.at(b) ?? '';
     return ra < rb || (ra === rb && a < b);
   }
 

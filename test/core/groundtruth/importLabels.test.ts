@@ -13,6 +13,7 @@ const readReal = (name: string): string | undefined => {
 };
 
 const target = (refs: (string | undefined)[], labeled: number[] = [], classes = defaultClassSet()): ImportTarget => ({
+  count: refs.length,
   refs,
   isLabeled: (i) => labeled.includes(i),
   labelAttribute: 'labels',

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Skip, randomScore, selectImages, type SelectionInput } from '../../../src/core/sampling/select';
 
-const refsOf = (input: SelectionInput, picked: readonly { index: number }[]) => picked.map((p) => input.refs[p.index]);
+const refsOf = (input: SelectionInput, picked: readonly { index: number }[]) => picked.map((p) => input.refs.at(p.index));
 
 test('picks the top N by score, ties broken by source-ref ascending', async () => {
   const input: SelectionInput = {
@@ -29,6 +29,10 @@ test('labeled, malformed and no-soft-label entries are excluded and counted', as
   assert.deepEqual(refsOf(input, s.selected), ['b', 'f']);
   assert.deepEqual(s.skipped, { labeled: 1, noSoftLabels: 2, malformed: 1 });
   assert.equal(s.considered, 2);
+  // Without skip codes, an entry without a source-ref cannot be picked: it counts as malformed.
+  const bare = await selectImages({ refs: ['a', undefined], scores: [0.1, 0.9] }, { budget: 2 });
+  assert.deepEqual(refsOf({ refs: ['a', undefined], scores: [0.1, 0.9] }, bare.selected), ['a']);
+  assert.equal(bare.skipped.malformed, 1);
 });
 
 test('threshold keeps scores >= T; with a budget, the first N of those', async () => {
