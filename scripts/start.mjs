@@ -76,6 +76,6 @@ process.on('SIGTERM', () => void shutdown('SIGTERM'));
 void server.exited.then(async () => {
   if (stopping) return;
   process.stderr.write(`code-server exited unexpectedly; last output:\n${server.logTail()}\n`);
-  await server.stop({ keep: true });
+  await server.stop();
   process.exit(1);
 });

@@ -144,14 +144,28 @@ export async function startCodeServer(options) {
       // Already gone.
     }
   };
-  const onExit = () => killGroup('SIGKILL');
+  // code-server runs in its own process group, so a Ctrl-C in the terminal does not reach it:
+  // kill it ourselves when this process exits or is interrupted, then let the signal do what
+  // it would have done (unless someone else, e.g. npm start, handles it).
+  const onExit = () => {
+    killGroup('SIGKILL');
+    rmSync(root, { recursive: true, force: true });
+  };
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const onSignal = (signal) => {
+    onExit();
+    for (const s of signals) process.removeListener(s, onSignal);
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  };
   process.once('exit', onExit);
+  for (const s of signals) process.on(s, onSignal);
 
   let stopped = false;
   const stop = async ({ keep = false } = {}) => {
     if (stopped) return;
     stopped = true;
     process.removeListener('exit', onExit);
+    for (const s of signals) process.removeListener(s, onSignal);
     if (child.exitCode === null && child.signalCode === null) {
       killGroup('SIGTERM');
       const timer = setTimeout(() => killGroup('SIGKILL'), 3000);
@@ -168,7 +182,8 @@ export async function startCodeServer(options) {
   try {
     await waitForServer(url, child, options.timeoutMs ?? 60_000, () => tail.join('\n'));
   } catch (error) {
-    await stop({ keep: true });
+    // The error carries the output's tail; the temp dir goes (tests must not leave litter).
+    await stop();
     throw error;
   }
   return {

@@ -117,8 +117,11 @@ export class Workbench {
       return new Workbench(server, browser, page, timings, settings);
     } catch (error) {
       await browser?.close().catch(() => undefined);
-      await server.stop({ keep: true });
-      throw new Error(`workbench did not start (code-server files kept in ${server.root}): ${String(error)}`, { cause: error });
+      mkdirSync(artifactsDir, { recursive: true });
+      const log = join(artifactsDir, 'workbench-start.code-server.log');
+      writeFileSync(log, server.logTail());
+      await server.stop();
+      throw new Error(`workbench did not start (code-server output: ${log}): ${String(error)}`, { cause: error });
     }
   }
 
