@@ -27,6 +27,11 @@ const CHROMIUM_ARGS = [
   '--disable-quic',
 ];
 
+/** The Chromium to drive: $OCR_AL_CHROMIUM, else Debian's /usr/bin/chromium. */
+export function browserPath(): string {
+  return process.env.OCR_AL_CHROMIUM || chromiumPath;
+}
+
 /** Settings every e2e workbench gets on top of the quiet defaults: less unrelated work. */
 const TEST_SETTINGS = { 'git.enabled': false, 'git.autoRepositoryDetection': false, 'github.gitAuthentication': false };
 
@@ -39,7 +44,7 @@ export function prepareE2e(): string | undefined {
   let reason: string | undefined;
   const missing = missingDebianPackages();
   if (missing.length > 0) reason = `Debian packages missing: ${missing.join(', ')} (apt-get install -y ${missing.join(' ')})`;
-  else if (!existsSync(chromiumPath)) reason = `${chromiumPath} not found (apt-get install -y chromium)`;
+  else if (!existsSync(browserPath())) reason = `${browserPath()} not found (apt-get install -y chromium, or set OCR_AL_CHROMIUM)`;
   else {
     try {
       ensureCodeServer({ log: (line) => process.stderr.write(`${line}\n`) });
@@ -104,7 +109,7 @@ export class Workbench {
     const server = await startCodeServer({ workspace: options.workspace, settings, env: options.env, tmpRoot: undefined });
     let browser: Browser | undefined;
     try {
-      browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
+      browser = await chromium.launch({ executablePath: browserPath(), args: CHROMIUM_ARGS });
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       page.setDefaultTimeout(20_000);
       const started = performance.now();
