@@ -219,7 +219,8 @@ export class Workbench {
   /** Opens a view container from the activity bar (no-op when it is already shown). */
   async openViewContainer(title: string): Promise<void> {
     const item = this.activityBarItem(title);
-    await item.waitFor();
+    // Extension containers appear once the extension host has started: slow on a busy machine.
+    await item.waitFor({ timeout: 60_000 });
     const active = (await item.getAttribute('class'))?.split(/\s+/).includes('checked') ?? false;
     const sidebarVisible = await this.page.locator('.part.sidebar').isVisible();
     if (!active || !sidebarVisible) await item.locator('.action-label').click();
