@@ -136,3 +136,32 @@ test('tiny and subnormal probabilities are scored exactly (uniform of subnormals
   const exact = all([0.7, 0.3, tiny].map((x) => Math.fround(x)));
   for (const s of STRATEGIES) close(mixed[s], exact[s], 1e-7, s);
 });
+
+test('max aggregation equals the max of per-box scores over many boxes (property; entropy skips bounded boxes)', () => {
+  const box = fc.oneof(
+    // confident boxes (their entropy is skipped once a more uncertain box was seen) ...
+    fc.tuple(fc.integer({ min: 0, max: 10 }), fc.float({ min: Math.fround(0.9), max: 1, noNaN: true })).map(([top, p1]) => {
+      const p = Array<number>(11).fill((1 - p1) / 10);
+      p[top] = p1;
+      return p;
+    }),
+    // ... and arbitrary ones
+    fc.array(fc.float({ min: 0, max: 1, noNaN: true }), { minLength: 11, maxLength: 11 }),
+  );
+  fc.assert(
+    fc.property(fc.array(box, { minLength: 1, maxLength: 40 }), (boxes) => {
+      const p = Float32Array.from(boxes.flat());
+      const { scores } = scoreImages(p, 11, [0, boxes.length], { aggregate: 'max' });
+      for (const s of STRATEGIES) {
+        let expected = Number.NaN;
+        boxes.forEach((_, b) => {
+          const v = scoreBox(s, p, b * 11, 11);
+          if (!Number.isNaN(v)) expected = Number.isNaN(expected) ? v : Math.max(expected, v);
+        });
+        if (Number.isNaN(expected)) assert.ok(Number.isNaN(scores[STRATEGY_COLUMN[s]]!));
+        else close(scores[STRATEGY_COLUMN[s]]!, expected, 1e-7, s);
+      }
+    }),
+    { numRuns: 1000 },
+  );
+});
