@@ -59,7 +59,7 @@ export const indexCommand: CliCommand = async (argv, io) => {
     return 0;
   }
   const lines = [
-    `${positionals[0]}: ${report.entries} entries, ${report.bytes} bytes${index.lineCount !== report.entries ? ` (${index.lineCount} lines)` : ''}`,
+    `${positionals[0]}: ${report.entries} entries, ${report.bytes} bytes${index.lineCount !== report.entries ? ` (${index.lineCount} line${index.lineCount === 1 ? '' : 's'})` : ''}`,
     '',
     ...ENTRY_STATUSES.map((s) => `  ${s.padEnd(10)} ${String(report.status[s]).padStart(8)}`),
   ];

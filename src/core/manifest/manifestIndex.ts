@@ -575,12 +575,8 @@ async function streamLines(
   const signal = options.signal;
   const buffers = [new Uint8Array(chunkSize), new Uint8Array(chunkSize)];
   let which = 0;
-  // Reads start small and double up to chunkSize, so the first page of entries is ready after
-  // a quarter megabyte or so rather than after a whole chunk.
-  let nextSize = Math.min(chunkSize, 256 * 1024);
   const readChunk = async (offset: number): Promise<Uint8Array> => {
-    const length = Math.min(nextSize, totalBytes - offset);
-    nextSize = Math.min(chunkSize, nextSize * 2);
+    const length = Math.min(chunkSize, totalBytes - offset);
     if (length <= 0) return new Uint8Array(0);
     if (source.readInto) {
       const target = buffers[which]!;
