@@ -64,10 +64,6 @@ const IN_ARRAY = 1;
 const IN_OBJECT = 2;
 let stack = new Uint8Array(256);
 
-function isWs(c: number): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-}
-
 function skipWs(b: Uint8Array, i: number, end: number): number {
   while (i < end) {
     const c = b[i]!;
@@ -357,9 +353,4 @@ export function scanTopLevel(bytes: Uint8Array, start: number, end: number, spec
   i = skipWs(b, i, end);
   if (i < end) return bad(i, 'unexpected data after the object');
   return { ok: true, members };
-}
-
-/** True for the whitespace bytes JSON allows between tokens. */
-export function isJsonWhitespace(c: number): boolean {
-  return isWs(c);
 }
