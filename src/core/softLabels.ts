@@ -5,17 +5,15 @@
  *    "classes": ["surname", ...],              (optional: the class set the model used)
  *    "boxes": {"<BlockId>": [p_0, ..., p_n-1], ...}}
  *
- * Each distribution must have one probability per class, finite and >= 0, summing to 1 within
- * {@link SUM_TOLERANCE} (it is then renormalized to sum exactly 1). A box that fails is not
+ * Each distribution must have one value per class, finite and >= 0, with a positive sum; it is
+ * renormalized to sum exactly 1, as the sampling scores do (src/core/sampling/scores.ts), so an
+ * image the index can score is one this module can read. A box that fails is not
  * fatal: it is reported by BlockId and kept verbatim for the rewrite, so one bad box neither
  * hides the image's other boxes nor gets lost.
  */
 import { z } from 'zod';
 import { type ClassSet } from './classes';
 import { OcrAlError } from './errors';
-
-/** How far from 1 a distribution's sum may be (float32 outputs, values rounded to a few digits). */
-export const SUM_TOLERANCE = 0.01;
 
 /** One distribution that could not be used, and why. */
 export interface SoftLabelProblem {
@@ -38,8 +36,11 @@ export interface SoftLabels {
   readonly problems: readonly SoftLabelProblem[];
   /** BlockIds in file order (usable and unusable), for a faithful rewrite. */
   readonly order: readonly string[];
-  /** Raw values of unusable boxes, kept for the rewrite. */
-  readonly unusable: ReadonlyMap<string, unknown>;
+  /**
+   * Values as read, for every parsed box (usable or not), so a rewrite keeps the numbers as
+   * written (renormalizing is for reading, not for rewriting someone's model output).
+   */
+  readonly raw: ReadonlyMap<string, unknown>;
   /** Top-level keys other than model/created/classes/boxes, kept for the rewrite. */
   readonly extra: Readonly<Record<string, unknown>>;
 }
@@ -82,22 +83,22 @@ export function parseSoftLabels(value: unknown, options: { classes?: ClassSet; r
   if (classCount === undefined) throw new OcrAlError('Malformed', 'soft-labels: no "classes" and no class set to size the distributions');
 
   const boxes = new Map<string, readonly number[]>();
-  const unusable = new Map<string, unknown>();
+  const rawValues = new Map<string, unknown>();
   const problems: SoftLabelProblem[] = [];
   const order: string[] = [];
   for (const [blockId, raw] of Object.entries(data.boxes)) {
     order.push(blockId);
+    rawValues.set(blockId, raw);
     const result = validateDistribution(raw, classCount);
     if (typeof result === 'string') {
       problems.push({ blockId, message: result });
-      unusable.set(blockId, raw);
     } else {
       boxes.set(blockId, result);
     }
   }
   const extra: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(data)) if (!KNOWN.has(k)) extra[k] = v;
-  return { model: data.model, created: data.created, classes: data.classes, classCount, boxes, problems, order, unusable, extra };
+  return { model: data.model, created: data.created, classes: data.classes, classCount, boxes, problems, order, raw: rawValues, extra };
 }
 
 /**
@@ -114,7 +115,7 @@ export function validateDistribution(raw: unknown, classCount: number): number[]
     if (p < 0) return `p[${i}] is negative (${p})`;
     sum += p;
   }
-  if (Math.abs(sum - 1) > SUM_TOLERANCE) return `sums to ${round(sum)}, not 1 (raw scores or logits? apply softmax first)`;
+  if (!(sum > 0)) return `sums to ${round(sum)}: no class has any probability`;
   return (raw as number[]).map((p) => p / sum);
 }
 
@@ -180,7 +181,7 @@ export function createSoftLabels(input: {
     boxes,
     problems: [],
     order: [...boxes.keys()],
-    unusable: new Map(),
+    raw: new Map(),
     extra: {},
   };
 }
@@ -193,7 +194,7 @@ export function serializeSoftLabels(labels: SoftLabels): Record<string, unknown>
   const boxes: Record<string, unknown> = {};
   for (const id of labels.order) {
     const dist = labels.boxes.get(id);
-    boxes[id] = dist !== undefined ? [...dist] : labels.unusable.get(id);
+    boxes[id] = labels.raw.has(id) ? labels.raw.get(id) : dist !== undefined ? [...dist] : undefined;
   }
   return {
     model: labels.model,
