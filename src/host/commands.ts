@@ -9,7 +9,7 @@ import type { AwsClientFactory } from '../aws/clientFactory';
 import { OcrAlError } from '../core/errors';
 import { ENTRY_STATUSES, type EntryStatus } from '../core/manifest/types';
 import type { Batch } from '../sources/batchSource';
-import { normalizeS3Location, parseS3Uri, s3ConsoleUrl, s3UriProblem } from '../sources/s3Uri';
+import { normalizeS3Location, parseS3Uri, s3ConsoleUrl, s3UriProblem } from '../core/s3Uri';
 import type { BatchNode, EntryNode } from './batchesModel';
 import { type BatchesTree, isBatchNode, isEntryNode, isTreeNode } from './batchesTree';
 import { type Settings, writeS3Locations } from './settings';

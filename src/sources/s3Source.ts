@@ -12,7 +12,7 @@ import type { ByteSource } from '../core/manifest/byteSource';
 import type { S3Store } from '../aws/s3Store';
 import { type Batch, type BatchListing, type BatchSource, Listeners, MANIFEST_NAME, type ResolvedRef, type SourceProblem, type Unsubscribe } from './batchSource';
 import { resolveRef } from '../core/manifest/refs';
-import { formatS3Uri, keyBasename, keyDirname, normalizeS3Location, parseS3Uri } from './s3Uri';
+import { formatS3Uri, keyBasename, keyDirname, normalizeS3Location, parseS3Uri } from '../core/s3Uri';
 
 /** Options of `S3Source`. */
 export interface S3SourceOptions {

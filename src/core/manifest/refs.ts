@@ -7,6 +7,7 @@
  */
 import * as path from 'node:path';
 import { OcrAlError } from '../errors';
+import { splitS3Uri } from '../s3Uri';
 import { errnoCode } from './atomicWrite';
 
 /** The keys holding refs; `thumbnail-ref` is an alias some tools write for `source-ref`. */
@@ -21,12 +22,6 @@ export type BatchLocation =
 export type ResolvedRef =
   | { readonly kind: 'local'; readonly path: string }
   | { readonly kind: 's3'; readonly bucket: string; readonly key: string };
-
-/** Parses `s3://bucket/key` (key may be empty), or undefined for anything else. */
-export function parseS3Uri(uri: string): { bucket: string; key: string } | undefined {
-  const m = /^s3:\/\/([^/]+)\/?(.*)$/s.exec(uri);
-  return m ? { bucket: m[1]!, key: m[2]! } : undefined;
-}
 
 function escape(key: string, ref: string, why: string): OcrAlError {
   return new OcrAlError('PathEscape', `${key} ${JSON.stringify(ref)} ${why}; refused`);
@@ -62,7 +57,7 @@ const WINDOWS_ABSOLUTE = /^(?:[a-zA-Z]:|[\\/]{2})/;
 export function resolveRef(batch: BatchLocation, ref: unknown, key = 'ref'): ResolvedRef {
   if (typeof ref !== 'string' || ref.length === 0) throw new OcrAlError('BadInput', `${key} must be a non-empty string`);
   if (ref.includes('\0') || percentDecoded(ref).includes('\0')) throw escape(key, ref, 'contains a NUL byte');
-  const s3 = parseS3Uri(ref);
+  const s3 = splitS3Uri(ref);
   if (s3) {
     if (batch.kind !== 's3') throw escape(key, ref, 'points to S3 but the batch is a local folder');
     if (s3.bucket !== batch.bucket) throw escape(key, ref, `is outside the batch's bucket ${batch.bucket}`);

@@ -3,7 +3,7 @@
  * and AWS console links. Keys are taken literally (Ground Truth manifests write spaces and
  * non-ASCII characters unencoded), never percent-decoded.
  */
-import { OcrAlError } from '../core/errors';
+import { OcrAlError } from './errors';
 
 /** A parsed S3 URI. `key` may be empty (the bucket root) or end in `/` (a prefix). */
 export interface S3Uri {
@@ -28,6 +28,16 @@ export function isS3Uri(text: string): boolean {
   return /^s3:\/\//i.test(text);
 }
 
+/**
+ * Splits any `s3://bucket/key` string without judging the bucket name, or undefined when it
+ * does not use the s3 scheme. For checks that must catch every S3 ref (refs.ts), where the
+ * strict {@link parseS3Uri} would let a badly named bucket slip through as "not S3".
+ */
+export function splitS3Uri(text: string): S3Uri | undefined {
+  const m = /^s3:\/\/([^/]+)\/?(.*)$/s.exec(text);
+  return m ? { bucket: m[1]!, key: m[2]! } : undefined;
+}
+
 /** Parses `s3://bucket/key`; throws `BadInput` with a message that says what is wrong. */
 export function parseS3Uri(text: string): S3Uri {
   const problem = s3UriProblem(text);
@@ -49,7 +59,7 @@ export function s3UriProblem(text: string): string | undefined {
   const bucketProblem = bucketNameProblem(bucket);
   if (bucketProblem) return bucketProblem;
   const key = slash < 0 ? '' : rest.slice(slash + 1);
-  if (Buffer.byteLength(key, 'utf8') > 1024) return 'the key is longer than 1024 bytes';
+  if (new TextEncoder().encode(key).length > 1024) return 'the key is longer than 1024 bytes';
   return undefined;
 }
 

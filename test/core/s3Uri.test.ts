@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { OcrAlError } from '../../src/core/errors';
-import { keyBasename, keyDirname, normalizeS3Location, parseS3Uri, s3ConsoleUrl, s3UriProblem } from '../../src/sources/s3Uri';
+import { keyBasename, keyDirname, normalizeS3Location, parseS3Uri, s3ConsoleUrl, s3UriProblem } from '../../src/core/s3Uri';
 
 test('parses s3 URIs literally: spaces and non-ASCII stay as written', () => {
   assert.deepEqual(parseS3Uri('s3://my-bucket/a b/pässe/x%20y.png'), { bucket: 'my-bucket', key: 'a b/pässe/x%20y.png' });
