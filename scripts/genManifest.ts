@@ -12,21 +12,10 @@
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { DEFAULT_PASSPORT_CLASSES } from '../src/core/classes';
 
 /** The default class set (10 passport fields, then `other`). */
-export const SYNTHETIC_CLASSES: readonly string[] = [
-  'surname',
-  'given_names',
-  'passport_number',
-  'nationality',
-  'date_of_birth',
-  'sex',
-  'place_of_birth',
-  'date_of_issue',
-  'date_of_expiry',
-  'mrz',
-  'other',
-];
+export const SYNTHETIC_CLASSES: readonly string[] = DEFAULT_PASSPORT_CLASSES;
 
 export interface SyntheticOptions {
   /** Number of lines (entries plus any malformed / blank lines mixed in). */

@@ -11,6 +11,7 @@
  * byte-order mark at the start of the file is not part of the first entry.
  */
 import { OcrAlError } from '../errors';
+import { DEFAULT_PASSPORT_CLASSES } from '../classes';
 import { AGGREGATES, STRATEGIES, type Aggregate, type Strategy } from '../sampling/scores';
 import type { ByteSource } from './byteSource';
 import { entryProblem } from './entrySchema';
@@ -56,10 +57,10 @@ export function scoreSlot(strategy: Strategy, aggregate: Aggregate, fieldsOnly: 
 const STRATEGY_INDEX: Record<Strategy, number> = { least: 0, margin: 1, ratio: 2, entropy: 3 };
 const AGGREGATE_INDEX: Record<Aggregate, number> = { max: 0, mean: 1, sum: 2 };
 
-/** Classes assumed when `soft-labels.classes` is absent: 10 passport fields, then `other`. */
-const DEFAULT_CLASS_COUNT = 11;
-const DEFAULT_OTHER_INDEX = 10;
+/** Classes assumed when `soft-labels.classes` is absent: the default passport class set. */
 const OTHER_CLASS = 'other';
+const DEFAULT_CLASS_COUNT = DEFAULT_PASSPORT_CLASSES.length;
+const DEFAULT_OTHER_INDEX = DEFAULT_PASSPORT_CLASSES.indexOf(OTHER_CLASS);
 
 // ---------------------------------------------------------------------------------------------
 // Public types
