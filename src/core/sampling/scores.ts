@@ -83,17 +83,27 @@ export interface ImageScoreTable {
   readonly unusableBoxes: Uint32Array;
 }
 
+
 /*
  * Entropy needs a logarithm per probability: 33M of them for 100k images x 30 boxes x 11
- * classes, which is most of the sampling time. Math.log is exact but slow (~10 ns here). The
- * inputs are float32, so ln v splits exactly into the log of the centre c of v's bucket (sign,
- * exponent and the top 8 mantissa bits: 2^16 buckets, a table indexed by the float's bits
- * shifted right by 15) plus ln(1 + d), d = (v - c) / c, |d| < 1/512, where two terms of the
- * series (d - d^2/2) leave an error < 3e-9: below float32 resolution, and a short dependency
- * chain. Only the buckets of the exponents in use are touched (a few KB for probabilities),
- * so the table stays in cache. The bits come through an Int32Array view of the same buffer:
- * no copy. Zero and subnormal inputs read a finite table entry (about ln 2^-126) and are
- * multiplied by v ~ 0, so they add nothing (0 ln 0 = 0) without a branch.
+ * classes, which was most of the sampling time. Two things make it cheap without giving up
+ * exactness (the kernel stays within 1e-9 of scoreBox; the tests check it):
+ *
+ * 1. Under `max` aggregation most boxes cannot raise their image's entropy: H(p) <= B(p1), the
+ *    entropy of p1 followed by n - 1 equal shares of the rest (for a given top probability that
+ *    spread is the most uncertain one; B decreases on [1/n, 1]). B is tabulated on a grid and read
+ *    at the grid point just below p1 (an upper bound again, since B decreases), so a box whose
+ *    bound does not beat the image's running maximum skips its logs and the max is unchanged.
+ *    Boxes are visited most-uncertain-first by p1 (see scoreImageRange), so the maximum is high
+ *    early. `mean` and `sum` need every box's entropy and take every log.
+ * 2. The logs that remain read a table: ln v of a float32 splits exactly into the log of the
+ *    centre c of v's bucket (exponent and the top 8 mantissa bits: 2^16 buckets, indexed by the
+ *    float's bits shifted right by 15) plus ln(1 + d), d = (v - c) / c, |d| <= 1/512. Three terms
+ *    of the series (d - d^2/2 + d^3/3) leave |d|^4/4 < 4e-12. Only the buckets of the exponents in
+ *    use are touched (a few KB for probabilities), so the table stays in cache. The bits come
+ *    through an Int32Array view of the same buffer: no copy. Zero and subnormal inputs read a
+ *    finite entry (about ln 2^-126) and are multiplied by v ~ 0, so they add nothing (0 ln 0 = 0)
+ *    without a branch; a box whose whole distribution is that small takes exact Math.log.
  */
 const LOG_SHIFT = 15; // 23 mantissa bits - 8 bucket bits
 const LOG_LOW_MASK = (1 << LOG_SHIFT) - 1;
@@ -106,19 +116,44 @@ for (let e = 0; e < 256; e++) {
     LOG_OF_BUCKET[(e << 8) | i] = e === 0 ? -126 * Math.LN2 : e === 255 ? 0 : (e - 127) * Math.LN2 + Math.log(1 + (i + 0.5) / 256);
   }
 }
-/** Below this sum a box's subnormal values matter (see the kernel). */
+const THIRD = 1 / 3;
+/** Below this sum a box's subnormal values matter (see above). */
 const TINY_SUM = 1e-30;
-/** Float32 bit pattern of -0 (as an int32). */
-const NEGATIVE_ZERO_BITS = -2147483648;
-/** Scratch view turning the kernel's bit patterns back into floats (top two, and the sum). */
-const SCRATCH_FLOATS = new Float32Array(3);
+/** Above this sum, s rounded to float32 could overflow: its log is taken exactly. */
+const HUGE_SUM = 1e38;
+/** Float32 bits of +Infinity: bit patterns at or above it (as non-negative ints) are Infinity or NaN. */
+const INFINITY_BITS = 0x7f800000;
+/** Scratch view turning the kernel's bit patterns back into floats (the top two). */
+const SCRATCH_FLOATS = new Float32Array(2);
 const SCRATCH_BITS = new Int32Array(SCRATCH_FLOATS.buffer);
 
-/** ln v for the float32 whose bits are b (b >= 0); see the table comment above. */
-function lnOfBits(b: number): number {
-  const bucket = b >>> LOG_SHIFT;
-  const d = ((b & LOG_LOW_MASK) - LOG_HALF_BUCKET) * LOW_SCALE[bucket & 255]!;
-  return LOG_OF_BUCKET[bucket]! + d * (1 - 0.5 * d);
+/** Grid steps of the entropy bound table (per unit of p1). */
+const BOUND_STEPS = 4096;
+/** Slack for the rounding of p1 / sum and of the kernel's own entropy (both ~1e-16). */
+const BOUND_SLACK = 1e-12;
+/** Per counted box of the current image under `max`: where it starts, its sum and p1 / sum. */
+let pendingBox = new Int32Array(64);
+let pendingSum = new Float64Array(64);
+let pendingQ1 = new Float64Array(64);
+const boundTables = new Map<number, Float64Array>();
+
+/**
+ * BOUND[k] >= the normalized entropy of any n-class distribution whose top probability is at
+ * least k / BOUND_STEPS (see the comment above).
+ */
+function entropyBoundTable(n: number): Float64Array {
+  let table = boundTables.get(n);
+  if (table) return table;
+  table = new Float64Array(BOUND_STEPS + 1);
+  const lnN = Math.log(n);
+  for (let k = 0; k <= BOUND_STEPS; k++) {
+    const q = Math.max(k / BOUND_STEPS, 1 / n);
+    const rest = 1 - q;
+    const h = -q * Math.log(q) - (rest > 0 ? rest * Math.log(rest / (n - 1)) : 0);
+    table[k] = h / lnN + BOUND_SLACK;
+  }
+  boundTables.set(n, table);
+  return table;
 }
 
 /**
@@ -129,25 +164,44 @@ function lnOfBits(b: number): number {
  * with `aggregate`. Boxes with an unusable distribution are skipped and counted.
  */
 export function scoreImages(p: Float32Array, n: number, boxStart: ArrayLike<number>, options: ScoreImagesOptions): ImageScoreTable {
-  const images = boxStart.length - 1;
-  const scores = new Float64Array(Math.max(0, images) * 4);
-  const unusableBoxes = new Uint32Array(Math.max(0, images));
-  if (images <= 0) return { scores, unusableBoxes };
+  const images = Math.max(0, boxStart.length - 1);
+  const table: ImageScoreTable = { scores: new Float64Array(images * 4), unusableBoxes: new Uint32Array(images) };
+  scoreImageRange(p, n, boxStart, options, 0, images, table);
+  return table;
+}
+
+/**
+ * {@link scoreImages} for images `from .. to` only, written into `out` at those images' rows
+ * (`out.scores[4 * i ..]`, `out.unusableBoxes[i]`), which may be views of shared memory: several
+ * threads can score disjoint ranges of one batch into one table.
+ */
+export function scoreImageRange(
+  p: Float32Array,
+  n: number,
+  boxStart: ArrayLike<number>,
+  options: ScoreImagesOptions,
+  from: number,
+  to: number,
+  out: ImageScoreTable,
+): void {
+  const { scores, unusableBoxes } = out;
+  if (to <= from) return;
   if (n < 2) {
-    scores.fill(Number.NaN);
-    for (let i = 0; i < images; i++) unusableBoxes[i] = boxStart[i + 1]! - boxStart[i]!;
-    return { scores, unusableBoxes };
+    scores.fill(Number.NaN, from * 4, to * 4);
+    for (let i = from; i < to; i++) unusableBoxes[i] = boxStart[i + 1]! - boxStart[i]!;
+    return;
   }
-  if (boxStart[images]! * n > p.length) {
-    throw new RangeError(`scoreImages: ${boxStart[images]} boxes of ${n} classes need ${boxStart[images]! * n} floats, got ${p.length}`);
+  if (boxStart[to]! * n > p.length) {
+    throw new RangeError(`scoreImages: ${boxStart[to]} boxes of ${n} classes need ${boxStart[to]! * n} floats, got ${p.length}`);
   }
   const bits = new Int32Array(p.buffer, p.byteOffset, p.length);
   const exclude = options.excludeTopClass ?? -1;
   const mode = options.aggregate === 'max' ? 0 : options.aggregate === 'sum' ? 1 : 2;
+  const bound = entropyBoundTable(n);
   const leastScale = n / (n - 1);
   const invLogN = 1 / Math.log(n);
 
-  for (let img = 0; img < images; img++) {
+  for (let img = from; img < to; img++) {
     const firstBox = boxStart[img]!;
     const endBox = boxStart[img + 1]!;
     let aLeast = 0;
@@ -157,42 +211,80 @@ export function scoreImages(p: Float32Array, n: number, boxStart: ArrayLike<numb
     let usable = 0;
     let counted = 0;
     let bad = 0;
+    let minQ1 = 2;
+    let minAt = 0;
+    if (mode === 0 && endBox - firstBox > pendingBox.length) {
+      const size = Math.max(endBox - firstBox, 2 * pendingBox.length);
+      pendingBox = new Int32Array(size);
+      pendingSum = new Float64Array(size);
+      pendingQ1 = new Float64Array(size);
+    }
+    // Locals: the module-level arrays are reloaded on every access otherwise.
+    const boxAt = pendingBox;
+    const sumAt = pendingSum;
+    const q1At = pendingQ1;
     for (let box = firstBox; box < endBox; box++) {
       const start = box * n;
       const end = start + n;
-      let sum = 0;
-      let plogp = 0;
-      // p1, p2: bit patterns of the two largest values (see below).
-      let p1 = -1;
-      let p2 = -1;
-      let ok = true;
-      for (let k = start; k < end; k++) {
-        let b = bits[k]!;
-        // One unsigned compare refuses negatives (sign bit), +-Infinity and NaN (exponent 255);
-        // -0 is the one value with the sign bit that counts (as 0).
-        if (b >>> 0 >= 0x7f800000) {
-          if (b !== NEGATIVE_ZERO_BITS) {
-            ok = false;
-            break;
-          }
-          b = 0;
-        }
-        const v = p[k]!;
-        sum += v;
-        // Top two without branches: the bit patterns of non-negative floats order like the
-        // floats, and int arithmetic selects by mask. A compare-and-branch would mispredict
-        // several times per box (the top class sits anywhere), which cost more than the logs.
-        const d = p1 - b; // both in [-1, 2^31): no overflow
-        const above = d >> 31; // -1 when v > p1
-        const lower = b + (d & above); // min(p1, v)
-        p1 -= d & above; // max(p1, v)
-        const e = p2 - lower;
-        p2 -= e & (e >> 31); // max(p2, lower)
-        const bucket = b >>> LOG_SHIFT;
-        const f = ((b & LOG_LOW_MASK) - LOG_HALF_BUCKET) * LOW_SCALE[bucket & 255]!;
-        plogp += v * (LOG_OF_BUCKET[bucket]! + f * (1 - 0.5 * f));
+      // Two interleaved accumulators (even and odd classes) halve the dependency chains: the
+      // loop is bound by add latency, not by the number of operations.
+      let sumA = 0;
+      let sumB = 0;
+      // Bit patterns of the two largest values of each half. Non-negative floats order like
+      // their bits, and int arithmetic selects by mask: a compare-and-branch would mispredict
+      // several times per box (the top class sits anywhere), which cost more than the logs.
+      let a1 = 0;
+      let a2 = 0;
+      let b1 = 0;
+      let b2 = 0;
+      let signs = 0; // OR of all bits: negative when some value has its sign bit set
+      let k = start;
+      for (; k + 1 < end; k += 2) {
+        const ra = bits[k]!;
+        const rb = bits[k + 1]!;
+        signs |= ra | rb;
+        sumA += p[k]!;
+        sumB += p[k + 1]!;
+        const x = ra & 0x7fffffff; // masked so the int arithmetic cannot overflow
+        const y = rb & 0x7fffffff;
+        const dx = a1 - x;
+        const mx = dx >> 31; // -1 when x > a1
+        const lx = x + (dx & mx); // min(a1, x)
+        a1 -= dx & mx; // max(a1, x)
+        const ex = a2 - lx;
+        a2 -= ex & (ex >> 31); // max(a2, min(a1, x))
+        const dy = b1 - y;
+        const my = dy >> 31;
+        const ly = y + (dy & my);
+        b1 -= dy & my;
+        const ey = b2 - ly;
+        b2 -= ey & (ey >> 31);
       }
-      if (!ok || !(sum > 0) || sum === Infinity) {
+      if (k < end) {
+        const ra = bits[k]!;
+        signs |= ra;
+        sumA += p[k]!;
+        const x = ra & 0x7fffffff;
+        const dx = a1 - x;
+        const mx = dx >> 31;
+        const lx = x + (dx & mx);
+        a1 -= dx & mx;
+        const ex = a2 - lx;
+        a2 -= ex & (ex >> 31);
+      }
+      // Merge the halves: p1 = max(a1, b1), p2 = max(min(a1, b1), a2, b2).
+      const d = a1 - b1;
+      const m = d >> 31;
+      const p1 = a1 - (d & m);
+      const lo = b1 + (d & m);
+      const e = a2 - b2;
+      const hi2 = a2 - (e & (e >> 31));
+      const f = lo - hi2;
+      const p2 = lo - (f & (f >> 31));
+      const sum = sumA + sumB;
+      // Refuse NaN and +-Infinity (a top bit pattern at or above Infinity's), and negatives: a
+      // sign bit anywhere sends the box to an exact check, where -0 (which counts as 0) passes.
+      if (p1 >= INFINITY_BITS || !(sum > 0) || (signs < 0 && !signsAreZeros(bits, start, end))) {
         bad++;
         continue;
       }
@@ -203,45 +295,56 @@ export function scoreImages(p: Float32Array, n: number, boxStart: ArrayLike<numb
         while ((bits[top]! & 0x7fffffff) !== p1) top++;
         if (top - start === exclude) continue;
       }
-      counted++;
       SCRATCH_BITS[0] = p1;
       SCRATCH_BITS[1] = p2;
-      SCRATCH_FLOATS[2] = sum;
       const v1 = SCRATCH_FLOATS[0]!;
       const v2 = SCRATCH_FLOATS[1]!;
       const inv = 1 / sum;
-      // ln s from the table via s rounded to float32, corrected to first order (exact to ~1e-15).
-      let lnSum = lnOfBits(SCRATCH_BITS[2]!) + (sum - SCRATCH_FLOATS[2]!) * inv;
-      if (sum < TINY_SUM) {
-        // Subnormal values (their table entry is only a stand-in) weigh in only when the whole
-        // distribution is that small: then redo the logs exactly. Practically never taken.
-        plogp = 0;
-        for (let k = start; k < end; k++) {
-          const v = p[k]!;
-          if (v > 0) plogp += v * Math.log(v);
-        }
-        lnSum = Math.log(sum);
-      }
-      let least = (1 - v1 * inv) * leastScale;
-      let margin = 1 - (v1 - v2) * inv;
-      let ratio = v2 / v1;
-      // H(p/s) = ln s - sum(v ln v) / s
-      let entropy = (lnSum - plogp * inv) * invLogN;
-      least = least < 0 ? 0 : least > 1 ? 1 : least;
-      margin = margin < 0 ? 0 : margin > 1 ? 1 : margin;
-      ratio = ratio < 0 ? 0 : ratio > 1 ? 1 : ratio;
-      entropy = entropy < 0 ? 0 : entropy > 1 ? 1 : entropy;
+      const q1 = v1 * inv;
+      // 1 - (p1 - p2) and p2 / p1: no clamping needed below 0; above 1 only by rounding.
+      const margin = 1 - (v1 - v2) * inv;
+      const ratio = v2 / v1;
       if (mode === 0) {
-        if (least > aLeast) aLeast = least;
+        // Clamping to [0, 1] is monotone, so it is applied once to the image's maxima; least
+        // confidence is largest where p1 / s is smallest.
+        if (q1 < minQ1) {
+          minQ1 = q1;
+          minAt = counted;
+        }
         if (margin > aMargin) aMargin = margin;
         if (ratio > aRatio) aRatio = ratio;
-        if (entropy > aEntropy) aEntropy = entropy;
-      } else {
-        aLeast += least;
-        aMargin += margin;
-        aRatio += ratio;
-        aEntropy += entropy;
+        boxAt[counted] = start;
+        sumAt[counted] = sum;
+        q1At[counted] = q1;
+        counted++;
+        continue;
       }
+      counted++;
+      let least = (1 - q1) * leastScale;
+      least = least < 0 ? 0 : least > 1 ? 1 : least;
+      let entropy = boxEntropy(p, bits, start, end, sum, inv) * invLogN;
+      entropy = entropy < 0 ? 0 : entropy > 1 ? 1 : entropy;
+      aLeast += least;
+      aMargin += margin > 1 ? 1 : margin;
+      aRatio += ratio > 1 ? 1 : ratio;
+      aEntropy += entropy;
+    }
+    if (mode === 0 && counted > 0) {
+      // Entropy of the box with the smallest p1 first (likely the most uncertain), then only
+      // of the boxes whose bound beats the maximum so far (see the comment on the table).
+      let s = sumAt[minAt]!;
+      aEntropy = boxEntropy(p, bits, boxAt[minAt]!, boxAt[minAt]! + n, s, 1 / s) * invLogN;
+      for (let j = 0; j < counted; j++) {
+        if (bound[(q1At[j]! * BOUND_STEPS) | 0]! <= aEntropy || j === minAt) continue;
+        s = sumAt[j]!;
+        const entropy = boxEntropy(p, bits, boxAt[j]!, boxAt[j]! + n, s, 1 / s) * invLogN;
+        if (entropy > aEntropy) aEntropy = entropy;
+      }
+      aLeast = (1 - minQ1) * leastScale;
+      aLeast = aLeast < 0 ? 0 : aLeast > 1 ? 1 : aLeast;
+      aMargin = aMargin > 1 ? 1 : aMargin;
+      aRatio = aRatio > 1 ? 1 : aRatio;
+      aEntropy = aEntropy < 0 ? 0 : aEntropy > 1 ? 1 : aEntropy;
     }
     const o = img * 4;
     unusableBoxes[img] = bad;
@@ -259,5 +362,57 @@ export function scoreImages(p: Float32Array, n: number, boxStart: ArrayLike<numb
       scores[o + 3] = aEntropy;
     }
   }
-  return { scores, unusableBoxes };
+}
+
+/** True when every value of the box with its sign bit set is -0 (which counts as 0). */
+function signsAreZeros(bits: Int32Array, start: number, end: number): boolean {
+  for (let k = start; k < end; k++) if (bits[k]! < 0 && bits[k] !== -0x80000000) return false;
+  return true;
+}
+
+/**
+ * Entropy (natural log, not normalized) of the box p[start .. end) whose values sum to `sum`
+ * (inv = 1 / sum): H(p / s) = ln s - sum(v ln v) / s, so the values need no division.
+ */
+function boxEntropy(p: Float32Array, bits: Int32Array, start: number, end: number, sum: number, inv: number): number {
+  if (sum < TINY_SUM) {
+    // Subnormal values (their table entry is only a stand-in) weigh in only when the whole
+    // distribution is that small: take the logs exactly. Practically never taken.
+    let plogp = 0;
+    for (let k = start; k < end; k++) {
+      const v = p[k]!;
+      if (v > 0) plogp += v * Math.log(v);
+    }
+    return Math.log(sum) - plogp * inv;
+  }
+  let hA = 0;
+  let hB = 0;
+  let k = start;
+  for (; k + 1 < end; k += 2) {
+    const x = bits[k]! & 0x7fffffff; // -0 reads as +0
+    const y = bits[k + 1]! & 0x7fffffff;
+    const bx = x >>> LOG_SHIFT;
+    const by = y >>> LOG_SHIFT;
+    const dx = ((x & LOG_LOW_MASK) - LOG_HALF_BUCKET) * LOW_SCALE[bx & 255]!;
+    const dy = ((y & LOG_LOW_MASK) - LOG_HALF_BUCKET) * LOW_SCALE[by & 255]!;
+    hA += p[k]! * (LOG_OF_BUCKET[bx]! + dx * (1 - dx * (0.5 - dx * THIRD)));
+    hB += p[k + 1]! * (LOG_OF_BUCKET[by]! + dy * (1 - dy * (0.5 - dy * THIRD)));
+  }
+  if (k < end) {
+    const x = bits[k]! & 0x7fffffff;
+    const bx = x >>> LOG_SHIFT;
+    const dx = ((x & LOG_LOW_MASK) - LOG_HALF_BUCKET) * LOW_SCALE[bx & 255]!;
+    hA += p[k]! * (LOG_OF_BUCKET[bx]! + dx * (1 - dx * (0.5 - dx * THIRD)));
+  }
+  // ln s the same way (s rounded to float32, then corrected to first order, exact to ~1e-15):
+  // the table's error then cancels where s and a value share a mantissa (a uniform box scores
+  // exactly 1).
+  if (sum > HUGE_SUM) return Math.log(sum) - (hA + hB) * inv; // s is past float32's range
+  SCRATCH_FLOATS[0] = sum;
+  const r = SCRATCH_FLOATS[0]!;
+  const b = SCRATCH_BITS[0]!;
+  const bucket = b >>> LOG_SHIFT;
+  const d = ((b & LOG_LOW_MASK) - LOG_HALF_BUCKET) * LOW_SCALE[bucket & 255]!;
+  const lnSum = LOG_OF_BUCKET[bucket]! + d * (1 - d * (0.5 - d * THIRD)) + (sum - r) * inv;
+  return lnSum - (hA + hB) * inv;
 }
