@@ -9,7 +9,8 @@
  * (`categoryGlobalAttributes`, `labels[].attributes`, anything else) are kept on the parsed
  * config so a rewrite does not lose them.
  */
-import { z } from 'zod';
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
 import { OcrAlError } from './errors';
 
 /** The `document-version` Ground Truth expects in label-category config files. */
@@ -88,9 +89,16 @@ function namesProblem(names: readonly string[]): string | undefined {
   return undefined;
 }
 
+// zod/mini (tree-shakable; classic zod was ~800 KB of dist/extension.js) installs no messages of
+// its own. The default ones ("Invalid input: expected string, received number") reach users in
+// OcrAlError texts, so install English, as classic zod does, unless a locale is already set.
+// (Read it through z.config(), not z.core.globalConfig: touching the z.core namespace puts
+// every locale zod ships, ~400 KB, back into the bundle.)
+if (!z.config().localeError) z.config(en());
+
 const labelCategorySchema = z.looseObject({ label: z.string() });
 const labelCategoryConfigSchema = z.looseObject({
-  'document-version': z.string().optional(),
+  'document-version': z.optional(z.string()),
   labels: z.array(labelCategorySchema),
 });
 
@@ -122,7 +130,7 @@ export function parseLabelCategoryConfig(input: string | unknown, source = 'labe
   return { config, classes: createClassSet(config.labels.map((l) => l.label)) };
 }
 
-function describeIssue(error: z.ZodError): string {
+function describeIssue(error: z.core.$ZodError): string {
   const issue = error.issues[0];
   if (!issue) return 'invalid';
   const path = issue.path.length === 0 ? 'the file' : issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');

@@ -11,7 +11,8 @@
  * fatal: it is reported by BlockId and kept verbatim for the rewrite, so one bad box neither
  * hides the image's other boxes nor gets lost.
  */
-import { z } from 'zod';
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
 import { type ClassSet } from './classes';
 import { OcrAlError } from './errors';
 
@@ -45,10 +46,17 @@ export interface SoftLabels {
   readonly extra: Readonly<Record<string, unknown>>;
 }
 
+// zod/mini (tree-shakable; classic zod was ~800 KB of dist/extension.js) installs no messages of
+// its own. The default ones ("Invalid input: expected string, received number") reach users in
+// OcrAlError texts, so install English, as classic zod does, unless a locale is already set.
+// (Read it through z.config(), not z.core.globalConfig: touching the z.core namespace puts
+// every locale zod ships, ~400 KB, back into the bundle.)
+if (!z.config().localeError) z.config(en());
+
 const schema = z.looseObject({
-  model: z.string().min(1, 'model must be a non-empty string'),
-  created: z.string().min(1, 'created must be an ISO-8601 time'),
-  classes: z.array(z.string().min(1)).min(2, 'classes needs at least 2 names').optional(),
+  model: z.string().check(z.minLength(1, 'model must be a non-empty string')),
+  created: z.string().check(z.minLength(1, 'created must be an ISO-8601 time')),
+  classes: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(2, 'classes needs at least 2 names'))),
   boxes: z.record(z.string(), z.unknown()),
 });
 

@@ -12,7 +12,8 @@
  * annotation that covers most of it. Unknown keys (`adjustment-status`, extra per-annotation
  * keys) survive parse -> edit -> serialize.
  */
-import { z } from 'zod';
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
 import { type ClassSet, classMapOf, readClassMap } from '../classes';
 import { type ImageSize, type PixelBox, type RatioBox, coverage, iou, ratioToPixels, ratioToPixelsExact } from '../coordinates';
 import { OcrAlError } from '../errors';
@@ -79,27 +80,34 @@ export interface ObjectDetectionMetadata {
   readonly [key: string]: unknown;
 }
 
-const finite = z.number().refine(Number.isFinite, 'must be a finite number');
-const nonNegative = finite.refine((n) => n >= 0, 'must be >= 0');
-const imageSizeSchema = z.looseObject({ width: nonNegative, height: nonNegative, depth: nonNegative.default(3) });
+// zod/mini (tree-shakable; classic zod was ~800 KB of dist/extension.js) installs no messages of
+// its own. The default ones ("Invalid input: expected string, received number") reach users in
+// OcrAlError texts, so install English, as classic zod does, unless a locale is already set.
+// (Read it through z.config(), not z.core.globalConfig: touching the z.core namespace puts
+// every locale zod ships, ~400 KB, back into the bundle.)
+if (!z.config().localeError) z.config(en());
+
+const finite = z.number().check(z.refine(Number.isFinite, 'must be a finite number'));
+const nonNegative = finite.check(z.refine((n) => n >= 0, 'must be >= 0'));
+const imageSizeSchema = z.looseObject({ width: nonNegative, height: nonNegative, depth: z._default(nonNegative, 3) });
 const annotationSchema = z.looseObject({
-  class_id: z.number().int().nonnegative(),
+  class_id: z.number().check(z.int(), z.nonnegative()),
   left: finite,
   top: finite,
   width: nonNegative,
   height: nonNegative,
 });
 const valueSchema = z.looseObject({
-  image_size: z.array(imageSizeSchema).min(1, 'needs one {width, height, depth}'),
+  image_size: z.array(imageSizeSchema).check(z.minLength(1, 'needs one {width, height, depth}')),
   annotations: z.array(annotationSchema),
 });
 const metadataSchema = z.looseObject({
-  'class-map': z.record(z.string(), z.string()).default({}),
-  'human-annotated': z.string().optional(),
-  'creation-date': z.string().optional(),
-  'job-name': z.string().optional(),
-  type: z.literal(OBJECT_DETECTION_TYPE, { message: `type must be "${OBJECT_DETECTION_TYPE}"` }).optional(),
-  objects: z.array(z.looseObject({ confidence: finite })).optional(),
+  'class-map': z._default(z.record(z.string(), z.string()), {}),
+  'human-annotated': z.optional(z.string()),
+  'creation-date': z.optional(z.string()),
+  'job-name': z.optional(z.string()),
+  type: z.optional(z.literal(OBJECT_DETECTION_TYPE, { error: `type must be "${OBJECT_DETECTION_TYPE}"` })),
+  objects: z.optional(z.array(z.looseObject({ confidence: finite }))),
 });
 
 /** Parses a label attribute value; throws OcrAlError 'Malformed' naming the bad field. */
@@ -120,7 +128,7 @@ export function parseObjectDetectionMetadata(value: unknown, attribute = 'label'
   return parsed.data as ObjectDetectionMetadata;
 }
 
-function malformed(where: string, error: z.ZodError): OcrAlError {
+function malformed(where: string, error: z.core.$ZodError): OcrAlError {
   const issue = error.issues[0];
   const path = issue ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('') : '';
   return new OcrAlError('Malformed', `${where}${path}: ${issue?.message ?? 'invalid'}`, { cause: error });
