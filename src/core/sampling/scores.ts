@@ -117,8 +117,12 @@ for (let e = 0; e < 256; e++) {
   }
 }
 const THIRD = 1 / 3;
-/** Below this sum a box's subnormal values matter (see above). */
-const TINY_SUM = 1e-30;
+/**
+ * Below this sum a box's subnormal values could matter (see above): the stand-in log of a
+ * subnormal v is off by ln(2^-126 / v), so v's term by at most 2^-126 / e < 5e-39, which
+ * divided by s >= 1e-20 stays far below 1e-9 for any practical n.
+ */
+const TINY_SUM = 1e-20;
 /** Above this sum, s rounded to float32 could overflow: its log is taken exactly. */
 const HUGE_SUM = 1e38;
 /** Float32 bits of +Infinity: bit patterns at or above it (as non-negative ints) are Infinity or NaN. */
@@ -131,10 +135,10 @@ const SCRATCH_BITS = new Int32Array(SCRATCH_FLOATS.buffer);
 const BOUND_STEPS = 4096;
 /** Slack for the rounding of p1 / sum and of the kernel's own entropy (both ~1e-16). */
 const BOUND_SLACK = 1e-12;
-/** Per counted box of the current image under `max`: where it starts, its sum and p1 / sum. */
+/** Per counted box of the current image under `max`: where it starts, its sum and its p1. */
 let pendingBox = new Int32Array(64);
 let pendingSum = new Float64Array(64);
-let pendingQ1 = new Float64Array(64);
+let pendingTop = new Float64Array(64);
 const boundTables = new Map<number, Float64Array>();
 
 /**
@@ -153,6 +157,29 @@ function entropyBoundTable(n: number): Float64Array {
     table[k] = h / lnN + BOUND_SLACK;
   }
   boundTables.set(n, table);
+  return table;
+}
+
+/**
+ * THRESHOLD[L] = the smallest p1 / s (plus a hair for the rounding of p1 >= t * s) from which on
+ * every box's entropy bound is at most L / THRESHOLD_STEPS: a box at or above it cannot raise
+ * an image maximum of at least that level. Read at the level rounded down (a lower level only
+ * means a higher, safe threshold), so it costs one lookup when an image's maximum rises.
+ */
+const THRESHOLD_STEPS = 4096;
+const thresholdTables = new Map<number, Float64Array>();
+
+function boundThresholdTable(n: number, bound: Float64Array): Float64Array {
+  let table = thresholdTables.get(n);
+  if (table) return table;
+  table = new Float64Array(THRESHOLD_STEPS + 1);
+  let k = BOUND_STEPS + 1; // smallest grid point whose bound is <= level (none yet)
+  // Levels rise, thresholds fall: one sweep down the bound table.
+  for (let level = 0; level <= THRESHOLD_STEPS; level++) {
+    while (k > 0 && bound[k - 1]! <= level / THRESHOLD_STEPS) k--;
+    table[level] = k > BOUND_STEPS ? Infinity : k / BOUND_STEPS + 1e-12;
+  }
+  thresholdTables.set(n, table);
   return table;
 }
 
@@ -197,7 +224,7 @@ export function scoreImageRange(
   const bits = new Int32Array(p.buffer, p.byteOffset, p.length);
   const exclude = options.excludeTopClass ?? -1;
   const mode = options.aggregate === 'max' ? 0 : options.aggregate === 'sum' ? 1 : 2;
-  const bound = entropyBoundTable(n);
+  const thresholds = boundThresholdTable(n, entropyBoundTable(n));
   const leastScale = n / (n - 1);
   const invLogN = 1 / Math.log(n);
 
@@ -211,18 +238,24 @@ export function scoreImageRange(
     let usable = 0;
     let counted = 0;
     let bad = 0;
-    let minQ1 = 2;
+    // Under max: the winning fractions so far (as numerator and denominator), see below.
+    let leastTop = 1;
+    let leastSum = 0;
+    let marginGap = 1;
+    let marginSum = 0;
+    let ratioSecond = -1;
+    let ratioTop = 1;
     let minAt = 0;
     if (mode === 0 && endBox - firstBox > pendingBox.length) {
       const size = Math.max(endBox - firstBox, 2 * pendingBox.length);
       pendingBox = new Int32Array(size);
       pendingSum = new Float64Array(size);
-      pendingQ1 = new Float64Array(size);
+      pendingTop = new Float64Array(size);
     }
     // Locals: the module-level arrays are reloaded on every access otherwise.
     const boxAt = pendingBox;
     const sumAt = pendingSum;
-    const q1At = pendingQ1;
+    const topAt = pendingTop;
     for (let box = firstBox; box < endBox; box++) {
       const start = box * n;
       const end = start + n;
@@ -299,51 +332,67 @@ export function scoreImageRange(
       SCRATCH_BITS[1] = p2;
       const v1 = SCRATCH_FLOATS[0]!;
       const v2 = SCRATCH_FLOATS[1]!;
-      const inv = 1 / sum;
-      const q1 = v1 * inv;
-      // 1 - (p1 - p2) and p2 / p1: no clamping needed below 0; above 1 only by rounding.
-      const margin = 1 - (v1 - v2) * inv;
-      const ratio = v2 / v1;
       if (mode === 0) {
-        // Clamping to [0, 1] is monotone, so it is applied once to the image's maxima; least
-        // confidence is largest where p1 / s is smallest.
-        if (q1 < minQ1) {
-          minQ1 = q1;
+        // The image's maxima without a division per box: each score is monotone in one
+        // fraction (least: p1 / s, smallest wins; margin: (p1 - p2) / s, smallest wins; ratio:
+        // p2 / p1, largest wins), and fractions of positive numbers compare by cross-products.
+        // The winning box's fraction is divided out once at the end, by the same formula as a
+        // per-box score; clamping to [0, 1] is monotone, so it too is applied once.
+        if (v1 * leastSum < leastTop * sum) {
+          leastTop = v1;
+          leastSum = sum;
           minAt = counted;
         }
-        if (margin > aMargin) aMargin = margin;
-        if (ratio > aRatio) aRatio = ratio;
+        if ((v1 - v2) * marginSum < marginGap * sum) {
+          marginGap = v1 - v2;
+          marginSum = sum;
+        }
+        if (v2 * ratioTop > ratioSecond * v1) {
+          ratioSecond = v2;
+          ratioTop = v1;
+        }
         boxAt[counted] = start;
         sumAt[counted] = sum;
-        q1At[counted] = q1;
+        topAt[counted] = v1;
         counted++;
         continue;
       }
       counted++;
-      let least = (1 - q1) * leastScale;
+      const inv = 1 / sum;
+      let least = (1 - v1 * inv) * leastScale;
+      let margin = 1 - (v1 - v2) * inv;
+      let ratio = v2 / v1;
       least = least < 0 ? 0 : least > 1 ? 1 : least;
+      margin = margin < 0 ? 0 : margin > 1 ? 1 : margin;
+      ratio = ratio < 0 ? 0 : ratio > 1 ? 1 : ratio;
       let entropy = boxEntropy(p, bits, start, end, sum, inv) * invLogN;
       entropy = entropy < 0 ? 0 : entropy > 1 ? 1 : entropy;
       aLeast += least;
-      aMargin += margin > 1 ? 1 : margin;
-      aRatio += ratio > 1 ? 1 : ratio;
+      aMargin += margin;
+      aRatio += ratio;
       aEntropy += entropy;
     }
     if (mode === 0 && counted > 0) {
-      // Entropy of the box with the smallest p1 first (likely the most uncertain), then only
-      // of the boxes whose bound beats the maximum so far (see the comment on the table).
+      // Entropy of the box with the smallest p1 / s first (likely the most uncertain), then only
+      // of the boxes that could beat the maximum so far: p1 / s below the bound's threshold.
       let s = sumAt[minAt]!;
       aEntropy = boxEntropy(p, bits, boxAt[minAt]!, boxAt[minAt]! + n, s, 1 / s) * invLogN;
+      let threshold = thresholds[(aEntropy * THRESHOLD_STEPS) | 0]!;
       for (let j = 0; j < counted; j++) {
-        if (bound[(q1At[j]! * BOUND_STEPS) | 0]! <= aEntropy || j === minAt) continue;
         s = sumAt[j]!;
+        if (topAt[j]! >= threshold * s || j === minAt) continue;
         const entropy = boxEntropy(p, bits, boxAt[j]!, boxAt[j]! + n, s, 1 / s) * invLogN;
-        if (entropy > aEntropy) aEntropy = entropy;
+        if (entropy > aEntropy) {
+          aEntropy = entropy;
+          threshold = thresholds[(aEntropy * THRESHOLD_STEPS) | 0]!;
+        }
       }
-      aLeast = (1 - minQ1) * leastScale;
+      aLeast = (1 - leastTop / leastSum) * leastScale;
+      aMargin = 1 - marginGap / marginSum;
+      aRatio = ratioSecond / ratioTop;
       aLeast = aLeast < 0 ? 0 : aLeast > 1 ? 1 : aLeast;
-      aMargin = aMargin > 1 ? 1 : aMargin;
-      aRatio = aRatio > 1 ? 1 : aRatio;
+      aMargin = aMargin < 0 ? 0 : aMargin > 1 ? 1 : aMargin;
+      aRatio = aRatio < 0 ? 0 : aRatio > 1 ? 1 : aRatio;
       aEntropy = aEntropy < 0 ? 0 : aEntropy > 1 ? 1 : aEntropy;
     }
     const o = img * 4;

@@ -171,3 +171,10 @@ test('huge values whose sum overflows float32 are scored like scoreBox', () => {
   const exact = all(p.map((x) => Math.fround(x)));
   for (const s of STRATEGIES) close(k[s], exact[s], 1e-9, s);
 });
+
+test('a subnormal value beside a tiny normal one is scored within 1e-9 (fast-check counterexample)', () => {
+  const p = [1.0000000031710769e-30, 1.6171124408154821e-40].map((x) => Math.fround(x));
+  const k = kernel(p);
+  const exact = all(p);
+  for (const s of STRATEGIES) close(k[s], exact[s], 1e-9, s);
+});
