@@ -137,6 +137,26 @@ export interface IndexParts {
   readonly softLabelProblems: ReadonlyMap<number, string>;
 }
 
+/**
+ * The index of the lines that START in bytes [start, end) of a source (see
+ * `ManifestIndex.buildRange`): the parts a whole build produces, with line numbers counted
+ * from the range's first line (1) and entry indices from its first entry (0); offsets are
+ * file offsets. Plain data (typed arrays, an array, Maps), so it can be posted between
+ * threads; `ManifestIndex.merge` joins consecutive ranges into one index.
+ */
+export interface RangeParts extends IndexParts {
+  readonly start: number;
+  /** Infinity: to the end of the source. */
+  readonly end: number;
+  readonly refs: readonly (string | undefined)[];
+}
+
+/** A range build in progress (see IndexBuild; `firstPage` numbers lines from the range's start). */
+export interface RangeBuild {
+  firstPage(count: number): Promise<EntrySummary[]>;
+  readonly done: Promise<RangeParts>;
+}
+
 /** Random access to the source-refs of the entries; arrays satisfy it. */
 export interface RefTable {
   at(i: number): string | undefined;
@@ -176,7 +196,68 @@ export class ManifestIndex {
 
   /** Streams over `source` and builds its index; see IndexBuild. */
   static build(source: ByteSource, options: BuildOptions = {}): IndexBuild {
-    return startBuild(source, options);
+    return startBuild(source, options, 0, Infinity, (builder, bytes) => new ManifestIndex(builder.parts(source.name, bytes), source));
+  }
+
+  /**
+   * Indexes the lines that start in bytes [start, end) of `source` (`end` Infinity: to its
+   * end). A line starting in the range is read to its end even past `end`; a range starting
+   * mid-line begins after the next '\n'. Ranges that tile [0, Infinity), built separately
+   * (e.g. on several threads) and joined with `merge`, give exactly the index of `build`.
+   * Progress counts the bytes this range has read.
+   */
+  static buildRange(source: ByteSource, start: number, end: number, options: BuildOptions = {}): RangeBuild {
+    if (!(start >= 0 && Number.isInteger(start)) || !(end >= start)) throw new OcrAlError('Internal', `bad byte range [${start}, ${end})`);
+    return startBuild(source, options, start, end, (builder, bytes): RangeParts => ({ ...builder.parts(source.name, bytes), start, end, refs: builder.refs }));
+  }
+
+  /**
+   * Joins the results of `buildRange` over consecutive ranges (the first starting at 0, each
+   * starting where the previous one ended) into one index: line numbers and entry indices of
+   * each range are offset by the lines and entries before it. `bytes` is the last range's.
+   */
+  static merge(ranges: readonly RangeParts[], source: ByteSource | undefined): ManifestIndex {
+    const first = ranges[0];
+    if (!first || first.start !== 0) throw new OcrAlError('Internal', 'merge needs ranges starting at byte 0');
+    let entryCount = 0;
+    let lineCount = 0;
+    for (let k = 0; k < ranges.length; k++) {
+      const r = ranges[k]!;
+      if (k > 0 && r.start !== ranges[k - 1]!.end) throw new OcrAlError('Internal', `ranges are not consecutive: ${ranges[k - 1]!.end} then ${r.start}`);
+      if (r.labelAttribute !== first.labelAttribute) throw new OcrAlError('Internal', 'ranges were indexed with different label attributes');
+      entryCount += r.entryCount;
+      lineCount += r.lineCount;
+    }
+    const offsets = new Float64Array(entryCount);
+    const lengths = new Uint32Array(entryCount);
+    const lines = new Uint32Array(entryCount);
+    const statuses = new Uint8Array(entryCount);
+    const scores = new Float32Array(entryCount * IMAGE_SCORE_SLOTS);
+    const refs: (string | undefined)[] = new Array<string | undefined>(entryCount);
+    const problems = new Map<number, string>();
+    const softLabelProblems = new Map<number, string>();
+    let e = 0;
+    let l = 0;
+    for (const r of ranges) {
+      const n = r.entryCount;
+      offsets.set(r.offsets.subarray(0, n), e);
+      lengths.set(r.lengths.subarray(0, n), e);
+      statuses.set(r.statuses.subarray(0, n), e);
+      scores.set(r.scores.subarray(0, n * IMAGE_SCORE_SLOTS), e * IMAGE_SCORE_SLOTS);
+      for (let i = 0; i < n; i++) {
+        lines[e + i] = r.lines[i]! + l;
+        refs[e + i] = r.refs[i];
+      }
+      for (const [i, message] of r.problems) problems.set(i + e, message);
+      for (const [i, message] of r.softLabelProblems) softLabelProblems.set(i + e, message);
+      e += n;
+      l += r.lineCount;
+    }
+    const last = ranges[ranges.length - 1]!;
+    return new ManifestIndex(
+      { sourceName: first.sourceName, labelAttribute: first.labelAttribute, bytes: last.bytes, lineCount, entryCount, offsets, lengths, lines, statuses, scores, refs, problems, softLabelProblems },
+      source,
+    );
   }
 
   /** The raw arrays (for the cache). */
@@ -513,7 +594,13 @@ class IndexBuilder {
   }
 }
 
-function startBuild(source: ByteSource, options: BuildOptions): IndexBuild {
+function startBuild<T>(
+  source: ByteSource,
+  options: BuildOptions,
+  start: number,
+  end: number,
+  finish: (builder: IndexBuilder, bytes: number) => T,
+): { firstPage(count: number): Promise<EntrySummary[]>; readonly done: Promise<T> } {
   const builder = new IndexBuilder(options.labelAttribute ?? DEFAULT_LABEL_ATTRIBUTE);
   const chunkSize = Math.max(1, options.chunkSize ?? 4 * 1024 * 1024);
   const waiters: { count: number; resolve: (page: EntrySummary[]) => void; reject: (e: unknown) => void }[] = [];
@@ -538,13 +625,13 @@ function startBuild(source: ByteSource, options: BuildOptions): IndexBuild {
     }
   };
 
-  const done = (async (): Promise<ManifestIndex> => {
+  const done = (async (): Promise<T> => {
     try {
       totalBytes = await source.size();
-      await streamLines(source, totalBytes, chunkSize, builder, options, wake);
+      await streamLines(source, totalBytes, chunkSize, builder, options, wake, start, end);
       finished = true;
       wake();
-      return new ManifestIndex(builder.parts(source.name, totalBytes), source);
+      return finish(builder, totalBytes);
     } catch (error) {
       failure = OcrAlError.from(error, 'Io');
       wake();
@@ -564,7 +651,10 @@ function startBuild(source: ByteSource, options: BuildOptions): IndexBuild {
   };
 }
 
-/** Reads the source chunk by chunk (next read in flight while this one is scanned). */
+/**
+ * Reads the source chunk by chunk (next read in flight while this one is scanned) and indexes
+ * the lines that start in [start, end).
+ */
 async function streamLines(
   source: ByteSource,
   totalBytes: number,
@@ -572,6 +662,8 @@ async function streamLines(
   builder: IndexBuilder,
   options: BuildOptions,
   afterChunk: () => void,
+  start: number,
+  end: number,
 ): Promise<void> {
   const signal = options.signal;
   const buffers = [new Uint8Array(chunkSize), new Uint8Array(chunkSize)];
@@ -593,9 +685,14 @@ async function streamLines(
   let pendingLength = 0;
   let pendingOffset = 0;
   let line = 0;
-  let offset = 0;
-  let next = readChunk(0);
-  while (offset < totalBytes) {
+  // A range that does not start the file begins with the line after the first '\n' at or
+  // after start - 1 (a line starting exactly at `start` is this range's: its '\n' is at start - 1).
+  let offset = start > 0 ? Math.min(start - 1, totalBytes) : 0;
+  const readFrom = offset;
+  let skipping = start > 0;
+  let stop = false;
+  let next = readChunk(offset);
+  while (offset < totalBytes && !stop) {
     if (signal?.aborted) throw new OcrAlError('Cancelled', 'indexing was cancelled');
     const chunk = await next;
     if (chunk.length === 0) break; // the file shrank while we read it
@@ -604,6 +701,15 @@ async function streamLines(
     next = readChunk(offset);
     const n = chunk.length;
     let pos = 0;
+    if (skipping) {
+      const nl = chunk.indexOf(0x0a);
+      if (nl < 0) {
+        afterChunk();
+        continue;
+      }
+      skipping = false;
+      pos = nl + 1;
+    }
     if (pendingLength > 0) {
       const nl = chunk.indexOf(0x0a);
       const take = nl < 0 ? n : nl;
@@ -628,10 +734,15 @@ async function streamLines(
     for (;;) {
       const nl = chunk.indexOf(0x0a, pos);
       if (nl < 0) break;
+      if (base + pos >= end) {
+        stop = true; // this line and all after it belong to the next range
+        break;
+      }
       builder.addLine(chunk, pos, nl, base + pos, ++line);
       pos = nl + 1;
     }
-    if (pos < n) {
+    if (!stop && pos < n && base + pos >= end) stop = true;
+    if (!stop && pos < n) {
       if (n - pos + 1 > pending.length) {
         let cap = pending.length * 2;
         while (cap < n - pos + 1) cap *= 2;
@@ -641,7 +752,7 @@ async function streamLines(
       pendingLength = n - pos;
       pendingOffset = base + pos;
     }
-    options.onProgress?.({ bytesRead: offset, totalBytes, entries: builder.entryCount });
+    options.onProgress?.({ bytesRead: offset - readFrom, totalBytes, entries: builder.entryCount });
     afterChunk();
   }
   await next.catch(() => undefined);
