@@ -53,6 +53,16 @@ const targets = [
   },
   {
     ...common,
+    // The index worker thread (src/sources/parallelIndex.ts): its own file beside
+    // dist/extension.js and dist/cli.js, which both start it from their __dirname.
+    entryPoints: { indexWorker: 'src/sources/indexWorker.ts' },
+    outdir: 'dist',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+  },
+  {
+    ...common,
     entryPoints: { relabel: 'webview/relabel/main.ts' },
     outdir: 'dist/webview',
     platform: 'browser',

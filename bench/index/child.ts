@@ -1,19 +1,22 @@
 /**
  * One measured indexing run, in its own process so its peak RSS is the index's alone.
- * Usage: node --import tsx bench/index/child.ts cold|warm MANIFEST CACHE_DIR
+ * Usage: node --import tsx bench/index/child.ts cold|cold2|warm MANIFEST CACHE_DIR
+ * (cold2: the two-thread builder of src/sources/parallelIndex.ts).
  * Prints one JSON line: {ms, cpuMs, firstPageMs, entries, fromCache, maxRssMb}.
  */
 import * as fs from 'node:fs/promises';
 import { fileByteSource } from '../../src/core/manifest/byteSource';
 import { openManifestIndex } from '../../src/core/manifest/indexCache';
+import { parallelIndexBuilder } from '../../src/sources/parallelIndex';
 
 async function run(): Promise<void> {
   const [mode, manifest, cacheDir] = process.argv.slice(2);
-  if (!manifest || !cacheDir || (mode !== 'cold' && mode !== 'warm')) throw new Error('usage: child.ts cold|warm MANIFEST CACHE_DIR');
+  if (!manifest || !cacheDir || (mode !== 'cold' && mode !== 'cold2' && mode !== 'warm')) throw new Error('usage: child.ts cold|cold2|warm MANIFEST CACHE_DIR');
   const source = fileByteSource(fs, manifest);
   const t0 = performance.now();
   const c0 = process.cpuUsage();
-  const open = openManifestIndex(fs, source, { cacheDir });
+  const builder = mode === 'cold2' ? parallelIndexBuilder(manifest, { log: (message) => process.stderr.write(`${message}\n`) }) : undefined;
+  const open = openManifestIndex(fs, source, { cacheDir, builder });
   let firstPageMs = 0;
   void open.firstPage(50).then(() => (firstPageMs = performance.now() - t0));
   const index = await open.done;

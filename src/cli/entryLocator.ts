@@ -8,6 +8,7 @@ import type { FileSystem } from '../core/fileSystem';
 import type { RefLocator } from '../core/manifest/effectiveManifest';
 import { fileByteSource } from '../core/manifest/byteSource';
 import { openManifestIndex } from '../core/manifest/indexCache';
+import { parallelIndexBuilder } from '../sources/parallelIndex';
 
 /** Manifests at least this large are looked up through the index. */
 export const INDEX_LOOKUP_MIN_BYTES = 32 * 1024 * 1024;
@@ -17,7 +18,7 @@ export async function indexLocator(fs: FileSystem, manifestPath: string, minByte
   const size = (await fs.stat(manifestPath).catch(() => undefined))?.size;
   if (size === undefined || size < minBytes) return undefined;
   return async (ref) => {
-    const open = openManifestIndex(fs, fileByteSource(fs, manifestPath));
+    const open = openManifestIndex(fs, fileByteSource(fs, manifestPath), { builder: parallelIndexBuilder(manifestPath) });
     const index = await open.done;
     await open.cacheSettled;
     const i = index.findByRef(ref);

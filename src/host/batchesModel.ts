@@ -312,8 +312,10 @@ export class BatchesModel {
   private open(node: BatchNode, signal: AbortSignal): IndexOpen {
     const bytes = node.source.openManifest(node.batch, signal);
     // The IndexOpen contract is synchronous; chain the async manifest open into it.
-    const opened = Promise.all([bytes, import('../core/manifest/indexCache')]).then(([source, { openManifestIndex }]) =>
+    const opened = Promise.all([bytes, import('../core/manifest/indexCache'), import('../sources/parallelIndex')]).then(([source, { openManifestIndex }, { parallelIndexBuilder }]) =>
       openManifestIndex(this.deps.fs, source, {
+        // A large local manifest is indexed on two threads: the scan is CPU-bound.
+        builder: node.batch.kind === 'local' ? parallelIndexBuilder(node.batch.manifest, { log: (message) => this.deps.log?.(message) }) : undefined,
         cacheDir: this.deps.cacheDirFor(node.batch),
         labelAttribute: this.deps.labelAttribute(),
         signal,

@@ -16,6 +16,7 @@ import { writeFileAtomic } from '../../core/manifest/atomicWrite';
 import { fileByteSource } from '../../core/manifest/byteSource';
 import { CLASS_SET_FILE } from '../../core/manifest/effectiveManifest';
 import { openManifestIndex } from '../../core/manifest/indexCache';
+import { parallelIndexBuilder } from '../../sources/parallelIndex';
 import { appendEdits } from '../../core/manifest/journal';
 import { DEFAULT_LABEL_ATTRIBUTE } from '../../core/manifest/status';
 import { parseCommandArgs } from '../args';
@@ -103,6 +104,7 @@ async function importCommand(argv: readonly string[], io: CliIo): Promise<number
   const opened = openManifestIndex(io.fs, fileByteSource(io.fs, manifestPath), {
     labelAttribute,
     onCacheWarning: (message) => io.stderr.write(`ocr-al gt import: warning: ${message}\n`),
+    builder: parallelIndexBuilder(manifestPath, { log: (message) => io.stderr.write(`ocr-al gt import: warning: ${message}\n`) }),
   });
   const index = await opened.done;
   await opened.cacheSettled;

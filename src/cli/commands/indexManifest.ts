@@ -10,6 +10,7 @@ import { fileByteSource } from '../../core/manifest/byteSource';
 import { openManifestIndex } from '../../core/manifest/indexCache';
 import { DEFAULT_LABEL_ATTRIBUTE } from '../../core/manifest/status';
 import { ENTRY_STATUSES } from '../../core/manifest/types';
+import { parallelIndexBuilder } from '../../sources/parallelIndex';
 import type { ManifestIndex } from '../../core/manifest/manifestIndex';
 import { parseCommandArgs } from '../args';
 import { writeJson, type CliCommand } from '../io';
@@ -50,6 +51,7 @@ export const indexCommand: CliCommand = async (argv, io) => {
     labelAttribute: values['label-attribute'] ?? DEFAULT_LABEL_ATTRIBUTE,
     cacheDir: values['no-cache'] ? false : values['cache-dir'] === undefined ? undefined : path.resolve(io.cwd, values['cache-dir']),
     onCacheWarning: (message) => io.stderr.write(`ocr-al index: warning: ${message}\n`),
+    builder: parallelIndexBuilder(manifest, { log: (message) => io.stderr.write(`ocr-al index: warning: ${message}\n`) }),
   });
   const index = await open.done;
   await open.cacheSettled;

@@ -14,6 +14,7 @@ import { type ByteSource, fileByteSource } from '../../core/manifest/byteSource'
 import { scanTopLevel } from '../../core/manifest/jsonScan';
 import { fileIdentity, writeFileAtomic } from '../../core/manifest/atomicWrite';
 import { openManifestIndex } from '../../core/manifest/indexCache';
+import { parallelIndexBuilder } from '../../sources/parallelIndex';
 import { pendingEdits, readJournal } from '../../core/manifest/journal';
 import { IMAGE_SCORE_SLOTS, type ManifestIndex, scoreSlot } from '../../core/manifest/manifestIndex';
 import { DEFAULT_LABEL_ATTRIBUTE, STATUS_CODE } from '../../core/manifest/status';
@@ -82,6 +83,7 @@ export const sampleCommand: CliCommand = async (argv, io) => {
   const opened = openManifestIndex(io.fs, source, {
     labelAttribute,
     onCacheWarning: (message) => io.stderr.write(`ocr-al sample: warning: ${message}\n`),
+    builder: parallelIndexBuilder(manifestPath, { log: (message) => io.stderr.write(`ocr-al sample: warning: ${message}\n`) }),
   });
   const index = await opened.done;
   await opened.cacheSettled;

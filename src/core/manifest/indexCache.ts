@@ -313,6 +313,11 @@ export interface OpenOptions extends BuildOptions {
   readonly cacheDir?: string | false;
   /** Told about a cache that could not be written (the index itself is still fine). */
   readonly onCacheWarning?: (message: string) => void;
+  /**
+   * Builds the index when the cache cannot serve it (default `ManifestIndex.build`). Callers
+   * outside the core inject e.g. a multi-threaded builder for local files.
+   */
+  readonly builder?: (source: ByteSource, options: BuildOptions) => IndexBuild;
 }
 
 /** An index being opened: like IndexBuild, plus whether it came from the cache. */
@@ -368,7 +373,7 @@ export function openManifestIndex(fs: FileSystem, source: ByteSource, options: O
     if (cacheDir === false) {
       resolveFromCache(false);
       settle();
-      return { build: ManifestIndex.build(source, options) };
+      return { build: (options.builder ?? ManifestIndex.build)(source, options) };
     }
     // The cache file is read while the key (stat + fingerprint reads) is being computed.
     const [key, data] = await Promise.all([cacheKeyOf(source, labelAttribute), readCacheFile(fs, cacheDir, source.name, labelAttribute)]);
@@ -379,7 +384,7 @@ export function openManifestIndex(fs: FileSystem, source: ByteSource, options: O
       return { index: cached };
     }
     resolveFromCache(false);
-    build = ManifestIndex.build(source, options);
+    build = (options.builder ?? ManifestIndex.build)(source, options);
     void build.done.then(async (index) => {
       try {
         if ((await source.identity()) !== key.identity) return; // changed while we read it
