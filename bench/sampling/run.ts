@@ -290,9 +290,15 @@ async function main(): Promise<void> {
   let two: Best | undefined;
   let npBest = Infinity;
   const npRuns: number[] = [];
+  const oneRuns: number[] = [];
+  const twoRuns: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
-    one = keepBest(one, await runTs(() => scoreImages(p, CLASSES, boxStart, { aggregate: 'max' }), refs));
-    two = keepBest(two, await runTs(() => pool.score(p, CLASSES, boxStart, { aggregate: 'max' }), refs));
+    const a = await runTs(() => scoreImages(p, CLASSES, boxStart, { aggregate: 'max' }), refs);
+    const b = await runTs(() => pool.score(p, CLASSES, boxStart, { aggregate: 'max' }), refs);
+    oneRuns.push(a.total);
+    twoRuns.push(b.total);
+    one = keepBest(one, a);
+    two = keepBest(two, b);
     if (typeof numpy !== 'string') {
       const ms = await numpy.runner.run();
       npRuns.push(ms);
@@ -301,10 +307,11 @@ async function main(): Promise<void> {
   }
   await pool.close();
   const load = loadAverage();
-  const line = (name: string, b: Best) =>
-    `${name}: ${b.total.toFixed(0)} ms (scores + max: ${b.score.toFixed(0)} ms, 4 x top ${TOP}: ${b.select.toFixed(0)} ms)\n`;
-  process.stdout.write(line('TypeScript, 1 thread ', one!));
-  process.stdout.write(line('TypeScript, 2 threads', two!));
+  const rounds = (runs: readonly number[]) => runs.map((x) => x.toFixed(0)).join(', ');
+  const line = (name: string, b: Best, runs: readonly number[]) =>
+    `${name}: ${b.total.toFixed(0)} ms (scores + max: ${b.score.toFixed(0)} ms, 4 x top ${TOP}: ${b.select.toFixed(0)} ms; rounds: ${rounds(runs)} ms)\n`;
+  process.stdout.write(line('TypeScript, 1 thread ', one!, oneRuns));
+  process.stdout.write(line('TypeScript, 2 threads', two!, twoRuns));
   process.stdout.write(
     `  2 threads = the main thread + 1 worker_threads worker sharing the data; worker start ${workerStart.toFixed(0)} ms, ` +
       `first (cold) run ${cold.total.toFixed(0)} ms, start + first run ${(workerStart + cold.total).toFixed(0)} ms\n`,
@@ -314,7 +321,7 @@ async function main(): Promise<void> {
   } else {
     const npTop = await numpy.runner.top();
     numpy.runner.close();
-    process.stdout.write(`numpy ${numpy.version} (1 thread): ${npBest.toFixed(0)} ms (rounds: ${npRuns.map((x) => x.toFixed(0)).join(', ')} ms)\n`);
+    process.stdout.write(`numpy ${numpy.version} (1 thread): ${npBest.toFixed(0)} ms (rounds: ${rounds(npRuns)} ms)\n`);
     process.stdout.write(`ratio, 1 thread:  TypeScript is ${(npBest / one!.total).toFixed(1)}x faster than numpy (target >= 5x)\n`);
     process.stdout.write(`ratio, 2 threads: TypeScript is ${(npBest / two!.total).toFixed(1)}x faster than numpy (numpy itself uses 1 thread)\n`);
     process.stdout.write(`ratio, 2 threads incl. worker start and cold first run: ${(npBest / (workerStart + cold.total)).toFixed(1)}x\n`);
