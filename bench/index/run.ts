@@ -109,8 +109,8 @@ async function main(): Promise<void> {
     const warms = Array.from({ length: 5 }, () => child('warm', cacheDir)).sort((a, b) => a.ms - b.ms);
     const warm = warms[2]!;
     const row = (name: string, t: Timing, extra = ''): string =>
-      `  ${name.padEnd(26)} ${(t.ms / 1000).toFixed(2).padStart(6)} s ${rate(t.ms).toFixed(0).padStart(6)} MB/s   cpu ${(t.cpuMs / 1000).toFixed(2).padStart(6)} s ${rate(t.cpuMs).toFixed(0).padStart(6)} MB/s${extra}\n`;
-    process.stdout.write(`\n  ${''.padEnd(26)} ${'wall'.padStart(19)}   ${'cpu time'.padStart(22)}\n`);
+      `  ${name.padEnd(30)} ${(t.ms / 1000).toFixed(2).padStart(6)} s ${rate(t.ms).toFixed(0).padStart(6)} MB/s   cpu ${(t.cpuMs / 1000).toFixed(2).padStart(6)} s ${rate(t.cpuMs).toFixed(0).padStart(6)} MB/s${extra}\n`;
+    process.stdout.write(`\n  ${''.padEnd(30)} ${'wall'.padStart(19)}   ${'cpu time'.padStart(22)}\n`);
     process.stdout.write(row('plain sequential read', readT));
     process.stdout.write(row('plain newline scan', scanT, `   (${newlines} lines)`));
     process.stdout.write(row('naive JSON.parse per line', naiveT, `   (${parsed} entries)`));

@@ -61,7 +61,7 @@ async function byRanges(bytes: Uint8Array, splits: readonly number[], options: B
 
 test('indexing byte ranges and merging them gives exactly the single build, at every kind of split point', async () => {
   let compared = 0;
-  for (let seed = 1; seed <= 8; seed++) {
+  for (let seed = 1; seed <= 6; seed++) {
     const bytes = randomManifest(seed);
     const options: BuildOptions = { chunkSize: seed % 3 === 0 ? 4 * 1024 * 1024 : 37 + seed * 11 };
     const whole = snapshot(await ManifestIndex.build(memoryByteSource(bytes), options).done);
@@ -70,7 +70,7 @@ test('indexing byte ranges and merging them gives exactly the single build, at e
     const points = new Set<number>([0, 1, 2, 3, 4, bytes.length - 1, bytes.length, bytes.length + 10]);
     for (let i = 0; i < bytes.length; i++) if (bytes[i] === 0x0a) for (const d of [-1, 0, 1, 2]) points.add(i + d);
     const r = rng(seed * 7919);
-    for (let k = 0; k < 20; k++) points.add(Math.floor(r() * bytes.length));
+    for (let k = 0; k < 10; k++) points.add(Math.floor(r() * bytes.length));
     for (const p of [...points].filter((x) => x >= 0)) {
       assert.deepEqual(snapshot(await byRanges(bytes, [p], options)), whole, `seed ${seed}, split at ${p}`);
       compared++;
@@ -81,7 +81,7 @@ test('indexing byte ranges and merging them gives exactly the single build, at e
       compared++;
     }
   }
-  assert.ok(compared > 500);
+  assert.ok(compared > 400);
 });
 
 test('a range holds only the lines that start in it, numbered from its first line', async () => {
