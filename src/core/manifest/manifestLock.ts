@@ -7,6 +7,7 @@
  * record that is being written).
  */
 import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
 import type { FileSystem } from '../fileSystem';
 import { OcrAlError } from '../errors';
 import { errnoCode } from './atomicWrite';
@@ -69,6 +70,9 @@ export async function acquireManifestLock(fs: FileSystem, manifestPath: string, 
       } finally {
         await handle.close();
       }
+      await sweepBrokenLocks(fs, lockPath, (owner) =>
+        owner.pid === undefined ? Date.now() - owner.mtimeMs > emptyStaleMs : owner.pid !== pid && !isAlive(owner.pid),
+      );
       return async () => {
         await fs.unlink(lockPath).catch(() => undefined);
       };
@@ -127,4 +131,28 @@ async function breakStaleLock(fs: FileSystem, lockPath: string, staleIno: number
     return;
   }
   await fs.unlink(aside).catch(() => undefined);
+}
+
+/**
+ * Removes `<lock>.stale-*` files left by a breaker that was killed between its rename and its
+ * unlink (kill -9 lands anywhere). Runs while we hold the lock. Only files whose owner is dead
+ * go: an aside file whose owner is alive is a live lock that its breaker is about to put back.
+ */
+async function sweepBrokenLocks(
+  fs: FileSystem,
+  lockPath: string,
+  isStale: (owner: { pid: number | undefined; mtimeMs: number }) => boolean,
+): Promise<void> {
+  const prefix = `${basename(lockPath)}.stale-`;
+  let names: string[];
+  try {
+    names = (await fs.readdir(dirname(lockPath))).filter((n) => n.startsWith(prefix));
+  } catch {
+    return; // Sweeping is housekeeping; never fail the edit over it.
+  }
+  for (const name of names) {
+    const aside = join(dirname(lockPath), name);
+    const owner = await readOwner(fs, aside).catch(() => 'gone' as const);
+    if (owner !== 'gone' && isStale(owner)) await fs.unlink(aside).catch(() => undefined);
+  }
 }

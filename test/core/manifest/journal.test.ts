@@ -150,6 +150,21 @@ test('a stale lock (dead owner, or empty and old) is broken', async () => {
   }
 });
 
+test('a lock set aside by a breaker killed before its unlink is swept; a live one set aside is kept', async () => {
+  const b = await makeBatch('');
+  try {
+    const lock = lockPathFor(b.manifest);
+    await fs.writeFile(`${lock}.stale-0123456789ab`, '999999\n'); // dead owner: left by a killed breaker
+    await fs.writeFile(`${lock}.stale-ba9876543210`, '424242\n'); // live owner: about to be put back
+    const isAlive = (pid: number) => pid === 424242;
+    assert.equal(await withManifestLock(fs, b.manifest, async () => 'ran', { isAlive, timeoutMs: 1000 }), 'ran');
+    const left = (await fs.readdir(b.dir)).filter((n) => n.includes('.lock'));
+    assert.deepEqual(left, [`${path.basename(lock)}.stale-ba9876543210`]);
+  } finally {
+    await b.cleanup();
+  }
+});
+
 test('writeFileAtomic replaces the file and leaves no temp file behind', async () => {
   const b = await makeBatch('old\n');
   try {
