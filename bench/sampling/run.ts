@@ -29,6 +29,7 @@ import * as esbuild from 'esbuild';
 import { ParallelScorer } from '../../src/cli/parallelScores';
 import { type ImageScoreTable, STRATEGIES, STRATEGY_COLUMN, scoreImages } from '../../src/core/sampling/scores';
 import { selectImages } from '../../src/core/sampling/select';
+import { rng } from '../../scripts/genManifest';
 
 const IMAGES = Number(process.env.BENCH_SAMPLING_IMAGES ?? 100_000);
 const BOXES = 30;
@@ -38,20 +39,9 @@ const TOP = 1000;
 const ROUNDS = Number(process.env.BENCH_SAMPLING_ROUNDS ?? 7);
 const root = path.resolve(__dirname, '..', '..');
 
-/** mulberry32: a tiny seeded PRNG, so the data are the same on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function generate(): Float32Array {
-  const rand = mulberry32(3);
+  const rand = rng(3); // seeded (mulberry32): the same data on every run
   // Shared memory, so worker threads read the same floats without a copy.
   const p = new Float32Array(new SharedArrayBuffer(IMAGES * BOXES * CLASSES * Float32Array.BYTES_PER_ELEMENT));
   const logits = new Float64Array(CLASSES);
