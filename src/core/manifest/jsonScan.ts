@@ -64,7 +64,8 @@ const IN_ARRAY = 1;
 const IN_OBJECT = 2;
 let stack = new Uint8Array(256);
 
-function skipWs(b: Uint8Array, i: number, end: number): number {
+/** Skips JSON whitespace from `i`; returns the first other position (or `end`). */
+export function skipWs(b: Uint8Array, i: number, end: number): number {
   while (i < end) {
     const c = b[i]!;
     if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) break;

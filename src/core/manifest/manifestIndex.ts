@@ -15,7 +15,7 @@ import { DEFAULT_PASSPORT_CLASSES } from '../classes';
 import { AGGREGATES, STRATEGIES, type Aggregate, type Strategy } from '../sampling/scores';
 import type { ByteSource } from './byteSource';
 import { entryProblem } from './entrySchema';
-import { STRING_STOP, decodeStringBody, scanTopLevel, skipStringBody, skipValue, type MemberScanner } from './jsonScan';
+import { STRING_STOP, decodeStringBody, scanTopLevel, skipStringBody, skipValue, skipWs, type MemberScanner } from './jsonScan';
 import {
   DEFAULT_LABEL_ATTRIBUTE,
   KNOWN_KEY_TYPES,
@@ -1135,15 +1135,6 @@ class SoftLabelScanner implements MemberScanner {
 
 function clamp01(x: number): number {
   return x < 0 ? 0 : x > 1 ? 1 : x;
-}
-
-function skipWs(b: Uint8Array, i: number, end: number): number {
-  while (i < end) {
-    const c = b[i]!;
-    if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) break;
-    i++;
-  }
-  return i;
 }
 
 function bytesEqual(b: Uint8Array, at: number, ascii: string): boolean {
